@@ -1,0 +1,295 @@
+/**
+ * The course as a student sees it: JupyterLab in headless Chromium opens
+ * lesson 01, runs all cells with the course kernel, and we assert that plotly
+ * plots rendered, that no cell shows an error, and that the plots render again
+ * when the saved notebook is reopened. Screenshots go to .cache/screenshots/.
+ *
+ * Works on scratch copies in .browser-test/ (so the committed notebook is never
+ * written). Needs Chromium: Debian's `chromium` (or CHROMIUM_PATH).
+ * @module
+ */
+import { chromium, type Page } from "playwright-core";
+import { basename, join } from "node:path";
+import { ROOT, venvBin } from "./setup.ts";
+
+/** What the browser test saw. */
+export interface BrowserResult {
+  status: "passed" | "skipped";
+  reason?: string;
+  plots?: number;
+  reopenedPlots?: number;
+  executedCopyPlots?: number;
+  seconds?: number;
+  screenshots?: string[];
+}
+
+const LAUNCH_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+
+/** The Chromium binary, or undefined. */
+export async function findChromium(): Promise<string | undefined> {
+  for (const p of [Deno.env.get("CHROMIUM_PATH"), "/usr/bin/chromium", "/usr/bin/chromium-browser"]) {
+    if (p && await Deno.stat(p).then(() => true, () => false)) return p;
+  }
+  return undefined;
+}
+
+async function freePort(): Promise<number> {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+/**
+ * Runs the browser test on `notebook` (a path under notebooks/).
+ *
+ * @param notebook The lesson to open, e.g. "notebooks/01-weighted-sums.ipynb".
+ * @param executedCopy Optional nbclient-executed copy of it, to check that saved outputs render.
+ */
+export async function browserTest(notebook: string, executedCopy?: string): Promise<BrowserResult> {
+  const executable = await findChromium();
+  if (!executable) return { status: "skipped", reason: "no Chromium (install Debian's chromium, or set CHROMIUM_PATH)" };
+  const t0 = performance.now();
+  const scratch = join(ROOT, ".browser-test");
+  const home = await Deno.makeTempDir({ prefix: "attention-course-lab-" });
+  const shots = join(ROOT, ".cache", "screenshots");
+  await Deno.mkdir(scratch, { recursive: true });
+  await Deno.mkdir(shots, { recursive: true });
+  const name = basename(notebook);
+  await Deno.copyFile(join(ROOT, notebook), join(scratch, name));
+  if (executedCopy) await Deno.copyFile(executedCopy, join(scratch, `executed-${name}`));
+  // Autosave off: nothing is written unless the test saves.
+  const settings = join(home, "settings", "@jupyterlab", "docmanager-extension");
+  await Deno.mkdir(settings, { recursive: true });
+  await Deno.writeTextFile(join(settings, "plugin.jupyterlab-settings"), JSON.stringify({ autosave: false }));
+  const notifications = join(home, "settings", "@jupyterlab", "apputils-extension");
+  await Deno.mkdir(notifications, { recursive: true });
+  await Deno.writeTextFile(join(notifications, "notification.jupyterlab-settings"), JSON.stringify({ fetchNews: "false" }));
+  // Render every cell (JupyterLab 4 otherwise keeps off-screen cells out of the DOM), so outputs can be counted.
+  const tracker = join(home, "settings", "@jupyterlab", "notebook-extension");
+  await Deno.mkdir(tracker, { recursive: true });
+  await Deno.writeTextFile(join(tracker, "tracker.jupyterlab-settings"), JSON.stringify({ windowingMode: "none" }));
+
+  const port = await freePort();
+  const token = crypto.randomUUID().replaceAll("-", "");
+  const server = new Deno.Command(venvBin("jupyter"), {
+    args: [
+      "lab",
+      "--no-browser",
+      `--port=${port}`,
+      "--ip=127.0.0.1",
+      `--IdentityProvider.token=${token}`,
+      `--ServerApp.root_dir=${ROOT}`,
+      "--ContentsManager.allow_hidden=True",
+      "--LabApp.expose_app_in_browser=True",
+      "--LabApp.news_url=",
+      "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+      ...(Deno.uid() === 0 ? ["--allow-root"] : []),
+    ],
+    cwd: ROOT,
+    env: {
+      JUPYTERLAB_SETTINGS_DIR: join(home, "settings"),
+      JUPYTERLAB_WORKSPACES_DIR: join(home, "workspaces"),
+      JUPYTER_RUNTIME_DIR: join(home, "runtime"),
+      JUPYTER_PLATFORM_DIRS: "1",
+    },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const log: string[] = [];
+  const drain = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) log.push(chunk);
+  };
+  const drained = Promise.all([drain(server.stdout), drain(server.stderr)]);
+  const browser = await chromium.launch({ executablePath: executable, args: LAUNCH_ARGS });
+  try {
+    await waitForServer(port, token, log);
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const base = `http://127.0.0.1:${port}`;
+    const url = (path: string) => `${base}/lab/tree/.browser-test/${path}?token=${token}`;
+
+    // 1. Open the lesson, run all cells, wait for the kernel to finish.
+    await page.goto(url(name));
+    await waitForNotebook(page);
+    await runCommand(page, "notebook:run-all-cells");
+    await waitForRun(page, shots);
+    if (Deno.env.get("BROWSER_DEBUG")) {
+      console.error(await page.evaluate(() =>
+        Array.from(document.querySelectorAll(".jp-OutputArea-output")).map((o) =>
+          `${o.className} | ${o.getAttribute("data-mime-type")} | svg=${o.querySelectorAll("svg").length} | ${o.innerHTML.slice(0, 80)}`
+        ).join("\n")
+      ));
+    }
+    const plots = await countRenderedPlots(page);
+    const errors = await page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count();
+    const backendLine = await page.locator(".jp-OutputArea-output", { hasText: "backend:" }).count();
+    await page.screenshot({ path: join(shots, "lesson01-top.png") });
+    await page.locator(PLOT_OUTPUT).nth(1).evaluate((el) => el.scrollIntoView({ block: "center" }));
+    await page.screenshot({ path: join(shots, "lesson01-plot.png") });
+    if (errors > 0) {
+      const text = await page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").first().innerText();
+      throw new Error(`lesson shows ${errors} error output(s) in JupyterLab; first: ${text.slice(0, 500)}`);
+    }
+    if (plots === 0) throw new Error("no plotly plot rendered in the output area (is the plotly JupyterLab extension installed?)");
+    if (backendLine === 0) throw new Error("the notebook did not print its backend line");
+
+    // 2. Save, reload the page, reopen: the plots must render from the saved file without re-running.
+    await runCommand(page, "docmanager:save");
+    await page.waitForTimeout(1500);
+    const saved = await Deno.stat(join(scratch, name));
+    if (saved.size > 2_000_000) throw new Error(`the saved notebook is ${saved.size} bytes: is plotly.js embedded in it?`);
+    await page.goto(url(name));
+    await waitForNotebook(page);
+    const reopenedPlots = await countRenderedPlots(page, plots);
+    await page.screenshot({ path: join(shots, "lesson01-reopened.png") });
+    if (Deno.env.get("BROWSER_DEBUG")) {
+      const savedNb = JSON.parse(await Deno.readTextFile(join(scratch, name)));
+      const mimes = savedNb.cells.flatMap((c: { outputs?: { data?: object }[] }) => (c.outputs ?? []).flatMap((o) => Object.keys(o.data ?? {})));
+      console.error("REOPEN DOM:\n" + await page.evaluate(() =>
+        Array.from(document.querySelectorAll(".jp-OutputArea-output")).map((o) =>
+          `REOPEN ${o.className} | ${o.getAttribute("data-mime-type")} | svg=${o.querySelectorAll("svg").length} img=${o.querySelectorAll("img").length}`
+        ).join("\n")
+      ));
+      console.error("saved mimes:", mimes.join(", "), "size", saved.size, "trusted meta", JSON.stringify(savedNb.metadata).slice(0, 200));
+    }
+    if (reopenedPlots < plots) throw new Error(`after reopening, ${reopenedPlots} of ${plots} plots rendered`);
+
+    // 3. A notebook executed headless by nbclient (untrusted): its saved plots render too.
+    let executedCopyPlots: number | undefined;
+    if (executedCopy) {
+      await page.goto(url(`executed-${name}`));
+      await waitForNotebook(page);
+      executedCopyPlots = await countRenderedPlots(page, plots);
+      await page.screenshot({ path: join(shots, "lesson01-executed-copy.png") });
+      if (executedCopyPlots < plots) {
+        throw new Error(`the nbclient-executed copy rendered ${executedCopyPlots} of ${plots} plots when opened`);
+      }
+    }
+    return {
+      status: "passed",
+      plots,
+      reopenedPlots,
+      executedCopyPlots,
+      seconds: (performance.now() - t0) / 1000,
+      screenshots: [join(shots, "lesson01-top.png"), join(shots, "lesson01-plot.png")],
+    };
+  } catch (err) {
+    const tail = log.join("").split("\n").slice(-15).join("\n");
+    throw new Error(`${err instanceof Error ? err.message : err}\n--- JupyterLab log (last lines) ---\n${tail}`);
+  } finally {
+    await browser.close();
+    try {
+      server.kill("SIGTERM");
+    } catch { /* already gone */ }
+    await server.status;
+    await drained;
+    await Deno.remove(scratch, { recursive: true }).catch(() => {});
+    await Deno.remove(home, { recursive: true }).catch(() => {});
+  }
+}
+
+async function waitForServer(port: number, token: string, log: string[]): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/api/status?token=${token}`);
+      await res.body?.cancel();
+      if (res.ok) return;
+    } catch { /* not up yet */ }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`JupyterLab did not start within 60 s:\n${log.join("").slice(-2000)}`);
+}
+
+/** Waits until the notebook is open and its kernel (the course's) has started and is idle. */
+async function waitForNotebook(page: Page): Promise<void> {
+  await page.locator(".jp-NotebookPanel .jp-Cell").first().waitFor({ timeout: 60_000 });
+  await page.waitForFunction(
+    () => {
+      type Kernel = { status: string; name: string };
+      const app = (globalThis as unknown as {
+        jupyterapp?: { shell: { currentWidget?: { sessionContext?: { session?: { kernel?: Kernel } } } } };
+      }).jupyterapp;
+      const kernel = app?.shell.currentWidget?.sessionContext?.session?.kernel;
+      return kernel?.status === "idle" && kernel.name === "attention-course";
+    },
+    undefined,
+    { timeout: 90_000, polling: 250 },
+  );
+}
+
+/** Starts a JupyterLab command without waiting for it (run-all resolves only when every cell is done). */
+async function runCommand(page: Page, id: string): Promise<void> {
+  await page.waitForFunction(() => "jupyterapp" in globalThis, undefined, { timeout: 60_000 });
+  await page.evaluate((command) => {
+    const app = (globalThis as unknown as { jupyterapp: { commands: { execute(id: string): Promise<unknown> } } })
+      .jupyterapp;
+    void app.commands.execute(command);
+  }, id);
+}
+
+async function waitForRun(page: Page, shots: string): Promise<void> {
+  // Every code cell gets a number in its prompt; "[*]" means running, "[ ]" queued.
+  try {
+    await page.waitForFunction(
+      () => {
+        const prompts = Array.from(document.querySelectorAll(".jp-CodeCell .jp-InputPrompt"));
+        return prompts.length > 0 && prompts.every((p) => /\[\d+\]/.test(p.textContent ?? ""));
+      },
+      undefined,
+      { timeout: Number(Deno.env.get("BROWSER_RUN_TIMEOUT_MS") ?? 240_000), polling: 500 },
+    );
+  } catch (err) {
+    await page.screenshot({ path: join(shots, "failure.png") });
+    const prompts = await page.locator(".jp-CodeCell .jp-InputPrompt").allInnerTexts();
+    throw new Error(`the notebook did not finish running (prompts: ${prompts.join(" ")}); see ${join(shots, "failure.png")}: ${err}`);
+  }
+}
+
+// The plotly extension's renderer (it sets no data-mime-type attribute).
+const PLOT_OUTPUT = ".jp-OutputArea-output.jp-RenderedPlotly";
+
+/**
+ * Plotly outputs that draw their SVG when scrolled into view, as a reader scrolls
+ * (the renderer draws lazily). Waits up to a minute for at least `atLeast` outputs to exist.
+ */
+async function countRenderedPlots(page: Page, atLeast = 1): Promise<number> {
+  const outputs = page.locator(PLOT_OUTPUT);
+  const deadline = Date.now() + 60_000;
+  while (await outputs.count() < atLeast && Date.now() < deadline) await page.waitForTimeout(500);
+  let drawn = 0;
+  for (let i = 0; i < await outputs.count(); i++) {
+    const output = outputs.nth(i);
+    await output.evaluate((el) => el.scrollIntoView({ block: "center" }));
+    // Live plots draw an SVG; a reopened saved plot first shows the PNG snapshot the renderer stored with it.
+    const visible = await output.evaluate((el) =>
+      new Promise<boolean>((resolve) => {
+        const start = Date.now();
+        const poll = () => {
+          const svg = el.querySelector("svg.main-svg");
+          const img = el.querySelector("img") as HTMLImageElement | null;
+          if (svg || (img && img.complete && img.naturalWidth > 0)) resolve(true);
+          else if (Date.now() - start > 15_000) resolve(false);
+          else setTimeout(poll, 200);
+        };
+        poll();
+      })
+    );
+    if (visible) drawn++;
+  }
+  return drawn;
+}
+
+if (import.meta.main) {
+  const result = await browserTest(Deno.args[0] ?? "notebooks/01-weighted-sums.ipynb", Deno.args[1]);
+  console.log(JSON.stringify(result, null, 2));
+}

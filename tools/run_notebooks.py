@@ -1,0 +1,135 @@
+"""Executes notebooks headless with the course kernel, through nbclient.
+
+Usage: run_notebooks.py --kernel NAME [--timeout S] [--save-dir DIR] NOTEBOOK...
+
+Prints one JSON document on stdout: for each notebook its path, code cells,
+seconds, the backend line it printed, its errors (cell index, error name,
+message, traceback) and the check results it displayed. Notebooks run in the
+folder they live in, as JupyterLab runs them. The files are never modified;
+with --save-dir, executed copies are written there (for debugging).
+"""
+
+import argparse
+import json
+import os
+import re
+import sys
+import time
+
+import queue
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionComplete, CellExecutionError, CellTimeoutError, DeadKernelError
+from nbclient.util import ensure_async
+
+CHECK_MIME = "application/vnd.attention-course.check+json"
+BACKEND_LINE = re.compile(r"TensorFlow\.js \S+ backend: (\w+)[^\n]*")
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+# Deno's kernel (2.9) sometimes sends a cell's last stdout lines just after it
+# reports "idle"; nbclient stops listening at "idle" and would drop them. So we
+# keep reading for a short quiet window and file late messages under their cell.
+LATE_OUTPUT_GRACE_S = 0.2
+
+
+class DenoNotebookClient(NotebookClient):
+    async def _async_poll_output_msg(self, parent_msg_id, cell, cell_index):
+        while True:
+            msg = await ensure_async(self.kc.iopub_channel.get_msg(timeout=None))
+            if msg["parent_header"].get("msg_id") != parent_msg_id:
+                continue
+            try:
+                self.process_message(msg, cell, cell_index)
+            except CellExecutionComplete:
+                break
+        while True:
+            try:
+                msg = await ensure_async(self.kc.iopub_channel.get_msg(timeout=LATE_OUTPUT_GRACE_S))
+            except queue.Empty:
+                return
+            if msg["parent_header"].get("msg_id") == parent_msg_id:
+                try:
+                    self.process_message(msg, cell, cell_index)
+                except CellExecutionComplete:
+                    pass
+
+
+def text_of(output):
+    if output.get("output_type") == "stream":
+        return output.get("text", "")
+    data = output.get("data", {})
+    return data.get("text/plain", "") if isinstance(data.get("text/plain", ""), str) else ""
+
+
+def run_one(path, kernel, timeout, save_dir):
+    nb = nbformat.read(path, as_version=4)
+    client = DenoNotebookClient(
+        nb,
+        kernel_name=kernel,
+        timeout=timeout,
+        allow_errors=True,  # record every error, with its cell, instead of stopping at the first
+        resources={"metadata": {"path": os.path.dirname(os.path.abspath(path))}},
+    )
+    start = time.perf_counter()
+    fatal = None
+    try:
+        client.execute()
+    except CellTimeoutError as err:
+        fatal = f"a cell ran longer than {timeout} s: {str(err).splitlines()[0]}"
+    except DeadKernelError as err:
+        fatal = f"the kernel died: {err}"
+    except CellExecutionError as err:  # not raised with allow_errors, kept for safety
+        fatal = str(err)
+    seconds = time.perf_counter() - start
+
+    report = {"path": path, "cells": 0, "seconds": round(seconds, 2), "backend": None, "errors": [], "checks": []}
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        report["cells"] += 1
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                report["errors"].append({
+                    "cell": index,
+                    "ename": output.get("ename", ""),
+                    "evalue": ANSI.sub("", output.get("evalue", "")),
+                    "traceback": ANSI.sub("", "\n".join(output.get("traceback", [])))[-2000:],
+                })
+            match = BACKEND_LINE.search(text_of(output))
+            if match and report["backend"] is None:
+                report["backend"] = match.group(0).strip()
+            check = output.get("data", {}).get(CHECK_MIME)
+            if check is not None:
+                report["checks"].append({"cell": index, **check})
+    if fatal:
+        report["errors"].append({"cell": None, "ename": "ExecutionFailed", "evalue": fatal, "traceback": ""})
+    if save_dir:
+        os.makedirs(save_dir, exist_ok=True)
+        target = os.path.join(save_dir, path.replace(os.sep, "__"))
+        nbformat.write(nb, target + ".tmp")
+        os.replace(target + ".tmp", target)
+    return report
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kernel", required=True)
+    parser.add_argument("--timeout", type=int, default=600, help="seconds per cell")
+    parser.add_argument("--save-dir")
+    parser.add_argument("notebooks", nargs="+")
+    args = parser.parse_args()
+    reports = []
+    for path in args.notebooks:
+        print(f"executing {path} …", file=sys.stderr, flush=True)
+        reports.append(run_one(path, args.kernel, args.timeout, args.save_dir))
+        r = reports[-1]
+        status = "ok" if not r["errors"] else f"{len(r['errors'])} error(s)"
+        print(f"  {r['cells']} code cells, {r['seconds']:.1f} s, {status}", file=sys.stderr, flush=True)
+    json.dump(reports, sys.stdout, indent=1)
+    print()
+
+
+if __name__ == "__main__":
+    main()
