@@ -77,6 +77,18 @@ export async function initBackend(options: InitOptions = {}): Promise<BackendInf
 }
 
 /**
+ * Whether this runtime has a WebGPU adapter, and which (software adapters included).
+ *
+ * @returns The adapter's description and whether it is a software fallback, or null.
+ */
+export async function webgpuAdapter(): Promise<{ description: string; fallback: boolean } | null> {
+  const probe = await PROBES.webgpu(true);
+  if (!probe.ok) return null;
+  const fallback = probe.detail.startsWith("software adapter: ");
+  return { description: probe.detail.replace("software adapter: ", ""), fallback };
+}
+
+/**
  * The one-line summary that {@linkcode initBackend} prints.
  *
  * @param info What {@linkcode initBackend} returned.

@@ -219,12 +219,14 @@ export function table(rows: Array<Cell[] | Record<string, Cell>>, options: Table
 
   const grid = [...(columns.length ? [columns] : []), ...cells.map((r) => r.map(text))];
   const widths = grid.reduce<number[]>((w, r) => r.map((c, i) => Math.max(w[i] ?? 0, String(c).length)), []);
-  const pad = (r: Cell[], raw: Cell[]) =>
-    r.map((c, i) => numeric(raw[i]) ? String(c).padStart(widths[i]) : String(c).padEnd(widths[i])).join("  ").trimEnd();
+  // A column whose cells are all numbers is right-aligned, its header too.
+  const right = widths.map((_, i) => cells.length > 0 && cells.every((r) => numeric(r[i])));
+  const pad = (r: string[]) =>
+    r.map((c, i) => right[i] ? c.padStart(widths[i]) : c.padEnd(widths[i])).join("  ").trimEnd();
   const plain = [
     ...(options.caption ? [options.caption] : []),
-    ...(columns.length ? [pad(columns, columns), widths.map((w) => "-".repeat(w)).join("  ")] : []),
-    ...cells.map((r) => pad(r.map(text), r)),
+    ...(columns.length ? [pad(columns), widths.map((w) => "-".repeat(w)).join("  ")] : []),
+    ...cells.map((r) => pad(r.map(text))),
   ].join("\n");
   return displayable({ "text/html": html, "text/plain": plain });
 }

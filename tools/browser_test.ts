@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The course as a student sees it: JupyterLab in headless Chromium opens
  * lesson 01, runs all cells with the course kernel, and we assert that plotly
@@ -41,7 +42,7 @@ export async function findChromium(): Promise<string | undefined> {
   return undefined;
 }
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
@@ -56,7 +57,9 @@ async function freePort(): Promise<number> {
  */
 export async function browserTest(notebook: string, executedCopy?: string): Promise<BrowserResult> {
   const executable = await findChromium();
-  if (!executable) return { status: "skipped", reason: "no Chromium (install Debian's chromium, or set CHROMIUM_PATH)" };
+  if (!executable) {
+    return { status: "skipped", reason: "no Chromium (install Debian's chromium, or set CHROMIUM_PATH)" };
+  }
   const t0 = performance.now();
   const scratch = join(ROOT, ".browser-test");
   const home = await Deno.makeTempDir({ prefix: "attention-course-lab-" });
@@ -72,13 +75,16 @@ export async function browserTest(notebook: string, executedCopy?: string): Prom
   await Deno.writeTextFile(join(settings, "plugin.jupyterlab-settings"), JSON.stringify({ autosave: false }));
   const notifications = join(home, "settings", "@jupyterlab", "apputils-extension");
   await Deno.mkdir(notifications, { recursive: true });
-  await Deno.writeTextFile(join(notifications, "notification.jupyterlab-settings"), JSON.stringify({ fetchNews: "false" }));
+  await Deno.writeTextFile(
+    join(notifications, "notification.jupyterlab-settings"),
+    JSON.stringify({ fetchNews: "false" }),
+  );
   // Render every cell (JupyterLab 4 otherwise keeps off-screen cells out of the DOM), so outputs can be counted.
   const tracker = join(home, "settings", "@jupyterlab", "notebook-extension");
   await Deno.mkdir(tracker, { recursive: true });
   await Deno.writeTextFile(join(tracker, "tracker.jupyterlab-settings"), JSON.stringify({ windowingMode: "none" }));
 
-  const port = await freePort();
+  const port = freePort();
   const token = crypto.randomUUID().replaceAll("-", "");
   const server = new Deno.Command(venvBin("jupyter"), {
     args: [
@@ -107,7 +113,10 @@ export async function browserTest(notebook: string, executedCopy?: string): Prom
   }).spawn();
   const log: string[] = [];
   const drain = async (stream: ReadableStream<Uint8Array>) => {
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) log.push(chunk);
+    const reader = stream.getReader(), text = new TextDecoder();
+    for (let r = await reader.read(); !r.done; r = await reader.read()) {
+      log.push(text.decode(r.value, { stream: true }));
+    }
   };
   const drained = Promise.all([drain(server.stdout), drain(server.stderr)]);
   const browser = await chromium.launch({ executablePath: executable, args: LAUNCH_ARGS });
@@ -119,16 +128,9 @@ export async function browserTest(notebook: string, executedCopy?: string): Prom
 
     // 1. Open the lesson, run all cells, wait for the kernel to finish.
     await page.goto(url(name));
-    await waitForNotebook(page);
+    await waitForNotebook(page, `.browser-test/${name}`);
     await runCommand(page, "notebook:run-all-cells");
     await waitForRun(page, shots);
-    if (Deno.env.get("BROWSER_DEBUG")) {
-      console.error(await page.evaluate(() =>
-        Array.from(document.querySelectorAll(".jp-OutputArea-output")).map((o) =>
-          `${o.className} | ${o.getAttribute("data-mime-type")} | svg=${o.querySelectorAll("svg").length} | ${o.innerHTML.slice(0, 80)}`
-        ).join("\n")
-      ));
-    }
     const plots = await countRenderedPlots(page);
     const errors = await page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count();
     const backendLine = await page.locator(".jp-OutputArea-output", { hasText: "backend:" }).count();
@@ -136,41 +138,38 @@ export async function browserTest(notebook: string, executedCopy?: string): Prom
     await page.locator(PLOT_OUTPUT).nth(1).evaluate((el) => el.scrollIntoView({ block: "center" }));
     await page.screenshot({ path: join(shots, "lesson01-plot.png") });
     if (errors > 0) {
-      const text = await page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").first().innerText();
+      const text = await page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").first()
+        .innerText();
       throw new Error(`lesson shows ${errors} error output(s) in JupyterLab; first: ${text.slice(0, 500)}`);
     }
-    if (plots === 0) throw new Error("no plotly plot rendered in the output area (is the plotly JupyterLab extension installed?)");
+    if (plots === 0) {
+      throw new Error("no plotly plot rendered in the output area (is the plotly JupyterLab extension installed?)");
+    }
     if (backendLine === 0) throw new Error("the notebook did not print its backend line");
 
     // 2. Save, reload the page, reopen: the plots must render from the saved file without re-running.
     await runCommand(page, "docmanager:save");
     await page.waitForTimeout(1500);
     const saved = await Deno.stat(join(scratch, name));
-    if (saved.size > 2_000_000) throw new Error(`the saved notebook is ${saved.size} bytes: is plotly.js embedded in it?`);
+    if (saved.size > 2_000_000) {
+      throw new Error(`the saved notebook is ${saved.size} bytes: is plotly.js embedded in it?`);
+    }
     await page.goto(url(name));
-    await waitForNotebook(page);
+    await waitForNotebook(page, `.browser-test/${name}`);
     const reopenedPlots = await countRenderedPlots(page, plots);
     await page.screenshot({ path: join(shots, "lesson01-reopened.png") });
-    if (Deno.env.get("BROWSER_DEBUG")) {
-      const savedNb = JSON.parse(await Deno.readTextFile(join(scratch, name)));
-      const mimes = savedNb.cells.flatMap((c: { outputs?: { data?: object }[] }) => (c.outputs ?? []).flatMap((o) => Object.keys(o.data ?? {})));
-      console.error("REOPEN DOM:\n" + await page.evaluate(() =>
-        Array.from(document.querySelectorAll(".jp-OutputArea-output")).map((o) =>
-          `REOPEN ${o.className} | ${o.getAttribute("data-mime-type")} | svg=${o.querySelectorAll("svg").length} img=${o.querySelectorAll("img").length}`
-        ).join("\n")
-      ));
-      console.error("saved mimes:", mimes.join(", "), "size", saved.size, "trusted meta", JSON.stringify(savedNb.metadata).slice(0, 200));
-    }
-    if (reopenedPlots < plots) throw new Error(`after reopening, ${reopenedPlots} of ${plots} plots rendered`);
+    if (reopenedPlots !== plots) throw new Error(`after reopening, ${reopenedPlots} of ${plots} plots rendered`);
 
     // 3. A notebook executed headless by nbclient (untrusted): its saved plots render too.
     let executedCopyPlots: number | undefined;
     if (executedCopy) {
+      await runCommand(page, "application:close-all");
+      await page.waitForTimeout(1000);
       await page.goto(url(`executed-${name}`));
-      await waitForNotebook(page);
+      await waitForNotebook(page, `.browser-test/executed-${name}`);
       executedCopyPlots = await countRenderedPlots(page, plots);
       await page.screenshot({ path: join(shots, "lesson01-executed-copy.png") });
-      if (executedCopyPlots < plots) {
+      if (executedCopyPlots !== plots) {
         throw new Error(`the nbclient-executed copy rendered ${executedCopyPlots} of ${plots} plots when opened`);
       }
     }
@@ -210,21 +209,27 @@ async function waitForServer(port: number, token: string, log: string[]): Promis
   throw new Error(`JupyterLab did not start within 60 s:\n${log.join("").slice(-2000)}`);
 }
 
-/** Waits until the notebook is open and its kernel (the course's) has started and is idle. */
-async function waitForNotebook(page: Page): Promise<void> {
+/** Waits until `path` is the open notebook and its kernel (the course's) has started and is idle. */
+async function waitForNotebook(page: Page, path: string): Promise<void> {
   await page.locator(".jp-NotebookPanel .jp-Cell").first().waitFor({ timeout: 60_000 });
-  await page.waitForFunction(
-    () => {
-      type Kernel = { status: string; name: string };
-      const app = (globalThis as unknown as {
-        jupyterapp?: { shell: { currentWidget?: { sessionContext?: { session?: { kernel?: Kernel } } } } };
-      }).jupyterapp;
-      const kernel = app?.shell.currentWidget?.sessionContext?.session?.kernel;
-      return kernel?.status === "idle" && kernel.name === "attention-course";
-    },
-    undefined,
-    { timeout: 90_000, polling: 250 },
-  );
+  try {
+    await page.waitForFunction(
+      (want) => {
+        type Widget = {
+          context?: { path: string };
+          sessionContext?: { session?: { kernel?: { status: string; name: string } } };
+        };
+        const app = (globalThis as unknown as { jupyterapp?: { shell: { currentWidget?: Widget } } }).jupyterapp;
+        const widget = app?.shell.currentWidget;
+        const kernel = widget?.sessionContext?.session?.kernel;
+        return widget?.context?.path === want && kernel?.status === "idle" && kernel.name === "attention-course";
+      },
+      path,
+      { timeout: 90_000, polling: 250 },
+    );
+  } catch (err) {
+    throw new Error(`${path} did not open with an idle "attention-course" kernel: ${err}`);
+  }
 }
 
 /** Starts a JupyterLab command without waiting for it (run-all resolves only when every cell is done). */
@@ -251,12 +256,14 @@ async function waitForRun(page: Page, shots: string): Promise<void> {
   } catch (err) {
     await page.screenshot({ path: join(shots, "failure.png") });
     const prompts = await page.locator(".jp-CodeCell .jp-InputPrompt").allInnerTexts();
-    throw new Error(`the notebook did not finish running (prompts: ${prompts.join(" ")}); see ${join(shots, "failure.png")}: ${err}`);
+    throw new Error(
+      `the notebook did not finish running (prompts: ${prompts.join(" ")}); see ${join(shots, "failure.png")}: ${err}`,
+    );
   }
 }
 
 // The plotly extension's renderer (it sets no data-mime-type attribute).
-const PLOT_OUTPUT = ".jp-OutputArea-output.jp-RenderedPlotly";
+const PLOT_OUTPUT = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output.jp-RenderedPlotly";
 
 /**
  * Plotly outputs that draw their SVG when scrolled into view, as a reader scrolls

@@ -100,7 +100,8 @@ export async function findOutputs(paths: string[]): Promise<NotebookProblem[]> {
         problems.push({
           notebook: relative(ROOT, resolve(ROOT, p)),
           cell: index,
-          message: "has outputs or an execution count: clear them before committing (Edit → Clear Outputs of All Cells)",
+          message:
+            "has outputs or an execution count: clear them before committing (Edit → Clear Outputs of All Cells)",
         });
       }
     });

@@ -76,7 +76,7 @@ export function readMatrix(actual: unknown, rows: number, cols: number): Float64
       };
     }
     const out = Float64Array.from((actual as unknown[][]).flat() as number[]);
-    if (out.some((x, i) => typeof (actual as unknown[][])[Math.floor(i / cols)][i % cols] !== "number")) {
+    if (out.some((_x, i) => typeof (actual as unknown[][])[Math.floor(i / cols)][i % cols] !== "number")) {
       return { ok: false, message: `expected ${want} of numbers, found a non-number entry` };
     }
     return out;

@@ -1,0 +1,264 @@
+/**
+ * `deno task test`: sets the course up (as `deno task lab` does) and runs every
+ * check: format, lint, type-check, unit and doc tests, exercise drift,
+ * notebooks committed without outputs, notebook type-check, headless execution
+ * of every notebook (with check validation), and JupyterLab in headless
+ * Chromium. Ends with a summary and a closing line "N passed, N failed".
+ *
+ * Environment: ATTN_BACKEND forces the TensorFlow.js backend everywhere;
+ * CI=true makes a missing Chromium a failure instead of a visible skip.
+ * @module
+ */
+import { join } from "node:path";
+import { KERNEL_NAME, ROOT, setup, SetupError, venvBin } from "./setup.ts";
+import { findOutputs, type NotebookProblem, typecheckNotebooks } from "./check_notebooks.ts";
+import { drift } from "./exercises.ts";
+import { listNotebooks } from "./notebook.ts";
+import { browserTest } from "./browser_test.ts";
+
+interface StepResult {
+  ok: boolean;
+  /** One line for the summary. */
+  detail: string;
+  /** Printed when the step fails. */
+  output?: string;
+  skipped?: boolean;
+}
+
+interface NotebookReport {
+  path: string;
+  cells: number;
+  seconds: number;
+  backend: string | null;
+  errors: { cell: number | null; ename: string; evalue: string; traceback: string }[];
+  checks: {
+    cell: number;
+    name: string;
+    status: string;
+    points: number;
+    maxPoints: number;
+    failure?: { message: string };
+  }[];
+}
+
+const CI = Deno.env.get("CI") === "true";
+const decoder = new TextDecoder();
+const results: { name: string; seconds: number; result: StepResult }[] = [];
+let notebookReports: NotebookReport[] = [];
+
+async function sh(cmd: string, args: string[], env: Record<string, string> = {}) {
+  const out = await new Deno.Command(cmd, {
+    args,
+    cwd: ROOT,
+    env: { NO_COLOR: "1", JUPYTER_PLATFORM_DIRS: "1", ...env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return { code: out.code, text: (decoder.decode(out.stdout) + decoder.decode(out.stderr)).trim() };
+}
+
+const deno = (args: string[]) => sh(Deno.execPath(), args);
+const lastLine = (text: string) => text.split("\n").filter((l) => l.trim()).at(-1) ?? "";
+
+async function step(name: string, fn: () => Promise<StepResult>): Promise<StepResult> {
+  console.log(`\n▶ ${name}`);
+  const t0 = performance.now();
+  let result: StepResult;
+  try {
+    result = await fn();
+  } catch (err) {
+    result = { ok: false, detail: "crashed", output: err instanceof Error ? err.stack ?? err.message : String(err) };
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  results.push({ name, seconds, result });
+  const mark = result.skipped ? "○" : result.ok ? "✔" : "✘";
+  console.log(`${mark} ${name}: ${result.detail} (${seconds.toFixed(1)} s)`);
+  if (!result.ok && result.output) console.log(indent(result.output));
+  return result;
+}
+
+function indent(text: string): string {
+  return text.split("\n").map((l) => `    ${l}`).join("\n");
+}
+
+function problemsText(problems: NotebookProblem[]): string {
+  return problems.map((p) => `${p.notebook}${p.cell === null ? "" : `, cell ${p.cell}`}: ${p.message}`).join("\n");
+}
+
+// ---------------------------------------------------------------- the steps
+
+const t0 = performance.now();
+const setupStep = await step("set-up (npm packages, .venv, kernel)", async () => {
+  try {
+    const installed = await setup((line) => console.log(`  ${line}`));
+    return { ok: true, detail: `kernel "${installed.kernelName}" in .venv` };
+  } catch (err) {
+    if (err instanceof SetupError) return { ok: false, detail: err.message };
+    throw err;
+  }
+});
+if (!setupStep.ok) finish();
+
+const notebooks = [
+  ...await listNotebooks(join(ROOT, "notebooks")),
+  ...await listNotebooks(join(ROOT, "solutions")),
+  ...await listNotebooks(join(ROOT, "exercises")),
+];
+const rel = (p: string) => p.slice(ROOT.length + 1);
+
+await step("deno fmt --check", async () => {
+  const r = await deno(["fmt", "--check"]);
+  return { ok: r.code === 0, detail: lastLine(r.text), output: r.text };
+});
+
+await step("deno lint", async () => {
+  const r = await deno(["lint"]);
+  return { ok: r.code === 0, detail: lastLine(r.text), output: r.text };
+});
+
+await step("deno check lib/ tools/", async () => {
+  const r = await deno(["check", "--quiet", "lib/", "tools/"]);
+  return { ok: r.code === 0, detail: r.code === 0 ? "no type errors" : "type errors", output: r.text };
+});
+
+let unitSummary = "";
+await step("unit and doc tests (deno test lib/ tools/)", async () => {
+  const r = await deno(["test", "--allow-all", "--doc", "lib/", "tools/"]);
+  unitSummary = r.text.split("\n").find((l) => /^(ok|FAILED) \|/.test(l)) ?? lastLine(r.text);
+  return { ok: r.code === 0, detail: unitSummary, output: r.text };
+});
+
+await step("exercises/ generated from solutions/ (no drift)", async () => {
+  const problems = await drift();
+  return {
+    ok: problems.length === 0,
+    detail: problems.length ? `${problems.length} problem(s)` : "in sync",
+    output: problems.join("\n"),
+  };
+});
+
+await step("committed notebooks carry no outputs", async () => {
+  const problems = await findOutputs(notebooks);
+  return {
+    ok: problems.length === 0,
+    detail: `${notebooks.length} notebooks, ${problems.length} with outputs`,
+    output: problemsText(problems),
+  };
+});
+
+await step("type-check notebook code cells", async () => {
+  const problems = await typecheckNotebooks(notebooks);
+  return {
+    ok: problems.length === 0,
+    detail: `${notebooks.length} notebooks, ${problems.length} type error(s)`,
+    output: problemsText(problems),
+  };
+});
+
+const executedDir = join(ROOT, ".cache", "executed");
+await step("execute every notebook headless (nbclient, course kernel)", async () => {
+  await Deno.remove(executedDir, { recursive: true }).catch(() => {});
+  const r = await sh(venvBin("python"), [
+    join(ROOT, "tools", "run_notebooks.py"),
+    "--kernel",
+    KERNEL_NAME,
+    "--save-dir",
+    executedDir,
+    ...notebooks.map(rel),
+  ]);
+  const json = r.text.slice(r.text.indexOf("\n[") + 1 || r.text.indexOf("["));
+  try {
+    notebookReports = JSON.parse(json.slice(0, json.lastIndexOf("]") + 1));
+  } catch {
+    return { ok: false, detail: "the notebook runner failed", output: r.text };
+  }
+  const problems: string[] = [];
+  for (const nb of notebookReports) {
+    for (const e of nb.errors) {
+      problems.push(
+        `${nb.path}, cell ${e.cell ?? "?"}: ${e.ename}: ${e.evalue}\n${
+          indent(e.traceback.split("\n").slice(0, 8).join("\n"))
+        }`,
+      );
+    }
+    if (!nb.backend) problems.push(`${nb.path}: printed no backend line (call initBackend() in its first code cell)`);
+    // Validation: every check passes on solutions/ and reports "not implemented" on exercises/.
+    const folder = nb.path.split("/")[0];
+    for (const c of nb.checks) {
+      if (folder === "solutions" && c.status !== "passed") {
+        problems.push(
+          `${nb.path}, cell ${c.cell}: check ${c.name} ${c.status} on the solution: ${c.failure?.message ?? ""}`,
+        );
+      }
+      if (folder === "exercises" && c.status !== "not-implemented") {
+        problems.push(`${nb.path}, cell ${c.cell}: check ${c.name} says ${c.status} on the unsolved exercise`);
+      }
+    }
+    if ((folder === "solutions" || folder === "exercises") && nb.checks.length === 0) {
+      problems.push(`${nb.path}: displayed no check results`);
+    }
+  }
+  const cells = notebookReports.reduce((s, n) => s + n.cells, 0);
+  return {
+    ok: r.code === 0 && problems.length === 0,
+    detail: `${notebookReports.length} notebooks, ${cells} code cells, ${problems.length} problem(s)`,
+    output: problems.join("\n") || r.text,
+  };
+});
+
+await step("JupyterLab in headless Chromium runs lesson 01 and renders its plots", async () => {
+  const lesson = "notebooks/01-weighted-sums.ipynb";
+  const executed = join(executedDir, lesson.replaceAll("/", "__"));
+  const copy = await Deno.stat(executed).then(() => executed, () => undefined);
+  const r = await browserTest(lesson, copy);
+  if (r.status === "skipped") {
+    return CI
+      ? { ok: false, detail: `Chromium is required under CI: ${r.reason}` }
+      : { ok: true, skipped: true, detail: `skipped: ${r.reason}` };
+  }
+  return {
+    ok: true,
+    detail:
+      `${r.plots} plots rendered; ${r.reopenedPlots} after save and reopen; ${r.executedCopyPlots ?? "-"} in the ` +
+      `nbclient-executed copy; screenshots in .cache/screenshots/`,
+  };
+});
+
+finish();
+
+// ---------------------------------------------------------------- summary
+
+function finish(): never {
+  console.log("\n══ Summary ══");
+  if (notebookReports.length) {
+    const width = Math.max(...notebookReports.map((n) => n.path.length));
+    console.log(`${"notebook".padEnd(width)}  cells  seconds  checks  backend`);
+    for (const n of notebookReports) {
+      const passed = n.checks.filter((c) => c.status === "passed").length;
+      const checks = n.checks.length ? `${passed}/${n.checks.length}` : "-";
+      const backend = n.backend ? /backend: (\w+)/.exec(n.backend)?.[1] ?? "?" : "none";
+      console.log(
+        `${n.path.padEnd(width)}  ${String(n.cells).padStart(5)}  ${n.seconds.toFixed(1).padStart(7)}  ${
+          checks.padStart(6)
+        }  ${backend}`,
+      );
+    }
+    const line = notebookReports.find((n) => n.backend)?.backend;
+    if (line) console.log(`backend line: ${line}`);
+  }
+  if (unitSummary) console.log(`unit tests: ${unitSummary}`);
+  for (const { name, seconds, result } of results) {
+    console.log(
+      `${result.skipped ? "○ skipped" : result.ok ? "✔ passed " : "✘ FAILED "}  ${
+        seconds.toFixed(1).padStart(6)
+      } s  ${name}`,
+    );
+  }
+  const failed = results.filter((r) => !r.result.ok).length;
+  const passed = results.filter((r) => r.result.ok && !r.result.skipped).length;
+  const skipped = results.filter((r) => r.result.skipped).length;
+  console.log(`total ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
+  Deno.exit(failed ? 1 : 0);
+}
