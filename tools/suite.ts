@@ -11,7 +11,7 @@
  */
 import { join } from "node:path";
 import { KERNEL_NAME, ROOT, setup, SetupError, venvBin } from "./setup.ts";
-import { findOutputs, type NotebookProblem, typecheckNotebooks } from "./check_notebooks.ts";
+import { findOutputs, findUnformatted, type NotebookProblem, typecheckNotebooks } from "./check_notebooks.ts";
 import { drift } from "./exercises.ts";
 import { listNotebooks } from "./notebook.ts";
 import { browserTest } from "./browser_test.ts";
@@ -107,9 +107,14 @@ const notebooks = [
 ];
 const rel = (p: string) => p.slice(ROOT.length + 1);
 
-await step("deno fmt --check", async () => {
-  const r = await deno(["fmt", "--check"]);
-  return { ok: r.code === 0, detail: lastLine(r.text), output: r.text };
+await step("deno fmt --check (notebooks through deno fmt's stdin mode)", async () => {
+  const r = await deno(["fmt", "--check", "--ignore=notebooks,solutions,exercises"]);
+  const problems = await findUnformatted(notebooks);
+  return {
+    ok: r.code === 0 && problems.length === 0,
+    detail: `${lastLine(r.text)}; ${notebooks.length} notebooks, ${problems.length} unformatted`,
+    output: [r.code === 0 ? "" : r.text, problemsText(problems)].filter(Boolean).join("\n"),
+  };
 });
 
 await step("deno lint", async () => {
