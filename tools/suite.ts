@@ -127,6 +127,21 @@ await step("deno check lib/ tools/", async () => {
   return { ok: r.code === 0, detail: r.code === 0 ? "no type errors" : "type errors", output: r.text };
 });
 
+await step("lib compiles with tsc and loads in Node (as tslab will use it)", async () => {
+  const out = join(ROOT, ".cache", "node-lib");
+  await Deno.remove(out, { recursive: true }).catch(() => {});
+  const tsc = await deno(["run", "--allow-all", "npm:typescript@5.9.3/tsc", "-p", "tools/tsconfig.node.json"]);
+  if (tsc.code !== 0) return { ok: false, detail: "tsc failed", output: tsc.text };
+  let node;
+  try {
+    node = await sh("node", [join(ROOT, "tools", "node_smoke.mjs"), join(out, "mod.js")]);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+    return { ok: !CI, skipped: !CI, detail: "skipped: Node.js not found" };
+  }
+  return { ok: node.code === 0, detail: lastLine(node.text), output: node.text };
+});
+
 let unitSummary = "";
 await step("unit and doc tests (deno test lib/ tools/)", async () => {
   const r = await deno(["test", "--allow-all", "--doc", "lib/", "tools/"]);
