@@ -14,19 +14,21 @@ export const assertEquals: <T>(actual: unknown, expected: T, message?: string) =
 /** Deep, strict inequality. */
 export const assertNotEqual: (actual: unknown, expected: unknown, message?: string) => void = assert.notDeepStrictEqual;
 
+// deno-lint-ignore no-explicit-any
+type ErrorClass = new (...args: any[]) => Error;
+
+function expectError(err: unknown, ErrorClass: ErrorClass, includes: string): Error {
+  assert.ok(err instanceof ErrorClass, `expected ${ErrorClass.name}, got ${err}`);
+  assert.ok(err.message.includes(includes), `expected the message to contain\n  ${includes}\ngot\n  ${err.message}`);
+  return err;
+}
+
 /** Asserts that `fn` throws an instance of `ErrorClass` whose message contains `includes`. */
-export function assertThrows(
-  fn: () => unknown,
-  // deno-lint-ignore no-explicit-any
-  ErrorClass: new (...args: any[]) => Error,
-  includes: string,
-): Error {
+export function assertThrows(fn: () => unknown, ErrorClass: ErrorClass, includes: string): Error {
   try {
     fn();
   } catch (err) {
-    assert.ok(err instanceof ErrorClass, `expected ${ErrorClass.name}, got ${err}`);
-    assert.ok(err.message.includes(includes), `expected the message to contain\n  ${includes}\ngot\n  ${err.message}`);
-    return err;
+    return expectError(err, ErrorClass, includes);
   }
   throw new assert.AssertionError({
     message: `expected ${ErrorClass.name} containing "${includes}", nothing was thrown`,
@@ -36,16 +38,13 @@ export function assertThrows(
 /** Like {@linkcode assertThrows} for a promise. */
 export async function assertRejects(
   fn: () => Promise<unknown>,
-  // deno-lint-ignore no-explicit-any
-  ErrorClass: new (...args: any[]) => Error,
+  ErrorClass: ErrorClass,
   includes: string,
 ): Promise<Error> {
   try {
     await fn();
   } catch (err) {
-    assert.ok(err instanceof ErrorClass, `expected ${ErrorClass.name}, got ${err}`);
-    assert.ok(err.message.includes(includes), `expected the message to contain\n  ${includes}\ngot\n  ${err.message}`);
-    return err;
+    return expectError(err, ErrorClass, includes);
   }
   throw new assert.AssertionError({
     message: `expected ${ErrorClass.name} containing "${includes}", nothing was rejected`,
