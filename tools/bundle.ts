@@ -1,0 +1,114 @@
+/**
+ * `deno task bundle <dir>`: writes what students receive into <dir>:
+ * notebooks/, exercises/, lib/ (without tests: they hold reference answers),
+ * datasets/, the set-up files (deno.json with only the `lab` task, deno.lock,
+ * tools/setup.ts, tools/lab.ts, tools/requirements.txt) and a student README.
+ * Never solutions/, hidden cases or the test suite. <dir> must be empty or new;
+ * the bundle is built in a temporary folder beside it and renamed into place,
+ * so an interrupted run leaves nothing half-written.
+ * @module
+ */
+import { basename, dirname, join, relative, resolve } from "node:path";
+import { ROOT } from "./setup.ts";
+
+/** Files and folders copied as they are (folders recursively, minus EXCLUDED). */
+const SHIPPED = [
+  "notebooks",
+  "exercises",
+  "lib",
+  "datasets",
+  "deno.lock",
+  "tools/setup.ts",
+  "tools/lab.ts",
+  "tools/requirements.txt",
+];
+/** Never shipped: tests (they contain reference solutions) and private test helpers. */
+const EXCLUDED = [
+  /_test\.ts$/,
+  /(^|\/)_testing\.ts$/,
+  /(^|\/)\.ipynb_checkpoints(\/|$)/,
+  /(^|\/)\.[^/]+\.nbcheck\.ts$/,
+];
+
+const STUDENT_README = `# Attention course — student edition
+
+You need Node.js 18+ (with npm) and Python 3.9+ (with venv). Then, in this folder:
+
+\`\`\`sh
+npx --yes deno@2.9.6 task lab
+\`\`\`
+
+The first run installs everything inside this folder (about a minute) and opens JupyterLab; later runs
+start in seconds. Read the lessons in \`notebooks/\`, then complete \`exercises/\`: replace each
+\`throw new NotImplementedError(…)\` with your code and run the check under it.
+`;
+
+async function copyTree(src: string, dst: string, written: string[]): Promise<void> {
+  const info = await Deno.stat(src);
+  const rel = relative(ROOT, src);
+  if (EXCLUDED.some((re) => re.test(rel))) return;
+  if (info.isDirectory) {
+    await Deno.mkdir(dst, { recursive: true });
+    for await (const entry of Deno.readDir(src)) await copyTree(join(src, entry.name), join(dst, entry.name), written);
+  } else if (info.isFile) {
+    await Deno.mkdir(dirname(dst), { recursive: true });
+    await Deno.copyFile(src, dst);
+    written.push(rel);
+  }
+}
+
+/**
+ * Writes the student bundle into `target` (empty or missing).
+ *
+ * @returns The bundle's files, relative to it.
+ */
+export async function writeBundle(target: string): Promise<string[]> {
+  const out = resolve(target);
+  if (out === ROOT || out.startsWith(ROOT + "/")) {
+    throw new RangeError(`Cannot bundle into ${target}: choose a folder outside the course repository`);
+  }
+  try {
+    for await (const _ of Deno.readDir(out)) {
+      throw new RangeError(`Cannot bundle into ${target}: the folder is not empty`);
+    }
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  await Deno.mkdir(dirname(out), { recursive: true });
+  const tmp = await Deno.makeTempDir({ dir: dirname(out), prefix: `.${basename(out)}.partial-` });
+  try {
+    const written: string[] = [];
+    for (const item of SHIPPED) {
+      const src = join(ROOT, item);
+      if (await Deno.stat(src).then(() => true, () => false)) await copyTree(src, join(tmp, item), written);
+    }
+    const config = JSON.parse(await Deno.readTextFile(join(ROOT, "deno.json")));
+    config.tasks = { lab: config.tasks.lab };
+    await Deno.writeTextFile(join(tmp, "deno.json"), JSON.stringify(config, null, 2) + "\n");
+    await Deno.writeTextFile(join(tmp, "README.md"), STUDENT_README);
+    await Deno.writeTextFile(join(tmp, ".gitignore"), "/.venv/\n/node_modules/\n.ipynb_checkpoints/\n");
+    written.push("deno.json", "README.md", ".gitignore");
+    await Deno.remove(out).catch(() => {}); // the empty target, if it exists
+    await Deno.rename(tmp, out);
+    return written.sort();
+  } catch (err) {
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    throw err;
+  }
+}
+
+if (import.meta.main) {
+  const target = Deno.args[0];
+  if (!target) {
+    console.error("usage: deno task bundle <empty or new folder>");
+    Deno.exit(2);
+  }
+  try {
+    const files = await writeBundle(target);
+    console.log(`wrote the student bundle to ${target}: ${files.length} files`);
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    console.error(`error: ${err.message}`);
+    Deno.exit(1);
+  }
+}

@@ -1,0 +1,95 @@
+import { join } from "node:path";
+import { assert, assertRejects } from "../lib/_testing.ts";
+import { writeBundle } from "./bundle.ts";
+import { listNotebooks, readNotebook, sourceOf } from "./notebook.ts";
+import { ROOT } from "./setup.ts";
+
+/** The SOLUTION and HIDDEN regions of solutions/, each as its list of trimmed, non-empty lines. */
+async function secretRegions(): Promise<string[][]> {
+  const regions: string[][] = [];
+  for (const path of await listNotebooks(join(ROOT, "solutions"))) {
+    for (const cell of (await readNotebook(path)).cells) {
+      let region: string[] | null = null;
+      for (const line of sourceOf(cell).split("\n")) {
+        if (/\/\/\s*BEGIN (SOLUTION|HIDDEN)/.test(line)) region = [];
+        else if (/\/\/\s*END (SOLUTION|HIDDEN)/.test(line)) {
+          if (region) regions.push(region);
+          region = null;
+        } else if (region && line.trim()) region.push(line.trim());
+      }
+    }
+  }
+  return regions;
+}
+
+/** Text with all white space removed, to find a region however it was re-indented or re-wrapped. */
+const squash = (s: string) => s.replace(/\s+/g, "");
+
+/** The code cells of a notebook's JSON text, joined. */
+function codeOf(json: string): string {
+  const nb = JSON.parse(json) as { cells: { cell_type: string; source: string | string[] }[] };
+  return nb.cells.filter((c) => c.cell_type === "code").map((c) => sourceOf(c as never)).join("\n");
+}
+
+async function allText(dir: string): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  const walk = async (d: string) => {
+    for await (const e of Deno.readDir(d)) {
+      const p = join(d, e.name);
+      if (e.isDirectory) await walk(p);
+      else files.set(p.slice(dir.length + 1), await Deno.readTextFile(p).catch(() => ""));
+    }
+  };
+  await walk(dir);
+  return files;
+}
+
+Deno.test("the student bundle ships lessons, exercises and lib, but no solution body, hidden case or test", async () => {
+  const tmp = await Deno.makeTempDir();
+  try {
+    const out = join(tmp, "bundle");
+    await writeBundle(out);
+    const files = await allText(out);
+    for (
+      const must of [
+        "README.md",
+        "deno.json",
+        "deno.lock",
+        "lib/mod.ts",
+        "tools/setup.ts",
+        "tools/lab.ts",
+        "tools/requirements.txt",
+      ]
+    ) {
+      assert(files.has(must), `missing ${must}`);
+    }
+    assert([...files.keys()].some((f) => f.startsWith("exercises/") && f.endsWith(".ipynb")), "no exercise notebooks");
+    assert(
+      ![...files.keys()].some((f) => f.startsWith("solutions/") || f.endsWith("_test.ts")),
+      "solutions or tests leaked",
+    );
+    const regions = await secretRegions();
+    assert(regions.length > 0, "the solutions have solution regions to look for");
+    for (const [file, text] of files) {
+      assert(!/BEGIN (SOLUTION|HIDDEN)/.test(text), `${file} contains a solution marker`);
+      // No whole solution body anywhere in the bundle.
+      const flat = squash(file.endsWith(".ipynb") ? codeOf(text) : text);
+      for (const region of regions) assert(!flat.includes(squash(region.join(""))), `${file} contains a solution body`);
+      // Exercise notebooks: not even one line of any solution body.
+      if (file.startsWith("exercises/")) {
+        const code = new Set(codeOf(text).split("\n").map((l) => l.trim()));
+        const substantive = regions.flat().filter((l) => l.length >= 10 && /[A-Za-z0-9]/.test(l));
+        for (const line of substantive) assert(!code.has(line), `${file} contains the solution line: ${line}`);
+      }
+    }
+    assert(JSON.parse(files.get("deno.json")!).tasks.test === undefined, "the student deno.json has only the lab task");
+    await assertRejects(() => writeBundle(out), RangeError, "the folder is not empty");
+    await assertRejects(
+      () => writeBundle(join(ROOT, "x")),
+      RangeError,
+      "choose a folder outside the course repository",
+    );
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
