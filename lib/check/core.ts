@@ -177,7 +177,10 @@ function isNotImplemented(err: unknown): boolean {
   return err instanceof NotImplementedError || (err instanceof Error && err.name === "NotImplementedError");
 }
 
-class PromiseTimeout extends Error {}
+/** A student's Promise that did not settle in time (the grader's replay throws it too). */
+export class PromiseTimeout extends Error {
+  override name = "PromiseTimeout";
+}
 
 function isThenable(x: unknown): x is PromiseLike<unknown> {
   return x !== null && (typeof x === "object" || typeof x === "function") &&
@@ -210,6 +213,10 @@ export function describe(x: unknown): string {
     if (Array.isArray(x)) return `an array of length ${x.length}`;
     if (ArrayBuffer.isView(x)) return `a ${x.constructor.name} of length ${(x as unknown as ArrayLike<number>).length}`;
     if (isThenable(x)) return "a Promise";
+    // A value the grader could not carry out of its sandbox, described there.
+    if (typeof (x as { description?: unknown }).description === "string" && (x as object).constructor?.name === "Opaque") {
+      return (x as { description: string }).description;
+    }
     return `an object (${Object.prototype.toString.call(x).slice(8, -1)})`;
   } catch {
     return "a value that cannot be inspected";
