@@ -214,7 +214,9 @@ export function describe(x: unknown): string {
     if (ArrayBuffer.isView(x)) return `a ${x.constructor.name} of length ${(x as unknown as ArrayLike<number>).length}`;
     if (isThenable(x)) return "a Promise";
     // A value the grader could not carry out of its sandbox, described there.
-    if (typeof (x as { description?: unknown }).description === "string" && (x as object).constructor?.name === "Opaque") {
+    if (
+      typeof (x as { description?: unknown }).description === "string" && (x as object).constructor?.name === "Opaque"
+    ) {
       return (x as { description: string }).description;
     }
     return `an object (${Object.prototype.toString.call(x).slice(8, -1)})`;
