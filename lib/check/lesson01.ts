@@ -110,7 +110,7 @@ const causalAttentionFlops: Exercise<CountArgs> = {
 type WeightArgs = [A: tf.Tensor2D, Wv: tf.Tensor2D];
 
 /** Attention weights: rows of a softmax, so the check uses realistic A. */
-function softmaxRows(T: number, seed: string): tf.Tensor2D {
+export function softmaxRows(T: number, seed: string): tf.Tensor2D {
   return tf.softmax(rng(seed).tensor([T, T], 1.5)) as tf.Tensor2D;
 }
 
@@ -126,7 +126,7 @@ const effectiveWeights: Exercise<WeightArgs> = {
   })),
 };
 
-function verifyEffective(actual: unknown, A: tf.Tensor2D, Wv: tf.Tensor2D, T: number, d: number): Verdict {
+export function verifyEffective(actual: unknown, A: tf.Tensor2D, Wv: tf.Tensor2D, T: number, d: number): Verdict {
   const M = readMatrix(actual, T * d, T * d);
   if (!(M instanceof Float64Array)) return M;
   // The invariant: for any X [T, d], M·vec(X) = vec(A·X·W_V), vec = row-major flattening (index i·d + c).

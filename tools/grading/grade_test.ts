@@ -4,10 +4,10 @@
  * proves that the other exercises are still graded correctly.
  */
 import { join } from "node:path";
-import { assert, assertEquals } from "../lib/_testing.ts";
+import { assert, assertEquals } from "../../lib/_testing.ts";
 import { gradeAll, type Limits, type SubmissionGrade } from "./grade.ts";
-import { readNotebook, sourceOf, toSourceLines, writeNotebook } from "./notebook.ts";
-import { ROOT } from "./setup.ts";
+import { readNotebook, sourceOf, toSourceLines, writeNotebook } from "../notebook.ts";
+import { ROOT } from "../setup.ts";
 
 const LIMITS: Limits = { timeoutS: 10, memoryMb: 700, maxOutputBytes: 1 << 20 };
 const ALL = { causalAttentionFlops: 2, denseParamCount: 1, effectiveWeights: 3, multiHeadParamCount: 1 };
@@ -91,6 +91,13 @@ Deno.test({
         ],
       ];
       for (const [student, name, body] of hostile) await submission(subs, student, name || null, body);
+      // Hard-coded answers for the visible cases only: the hidden cases catch it.
+      await submission(
+        subs,
+        "hardcoder",
+        "denseParamCount",
+        'return ({ "1,1": 2, "2,3": 42, "4,8": 1056, "16,64": 1049600, "2048,12288": 633318722764800 } as Record<string, number>)[`${T},${d}`] ?? 0;',
+      );
       // Fake pass lines and a forged grading frame, printed at load time; the function is a stub.
       await submission(
         subs,
@@ -132,6 +139,9 @@ Deno.test({
         const g = r.grades.find((x) => x.name === name)!;
         assert(g.message?.includes(expected), `${student}: expected "${expected}" in: ${g.message}`);
       }
+      assertEquals(pointsOf(by.hardcoder), { ...ALL, denseParamCount: 0 });
+      const caught = by.hardcoder.grades.find((g) => g.name === "denseParamCount")!.message!;
+      assertEquals(caught, "passed the 5 visible cases but failed hidden case 1 of 3");
       assertEquals(pointsOf(by.forger).denseParamCount, 0, "printed pass lines and forged frames award nothing");
       assertEquals(by.forger.grades.find((g) => g.name === "denseParamCount")!.status, "not-implemented");
       assertEquals(pointsOf(by.tamperer).denseParamCount, 0, "patched helpers and prototypes award nothing");

@@ -2,7 +2,7 @@
  * `deno task grade <submissions> --out <dir> [--jobs N] [--timeout S] [--memory MB]`
  *
  * Grades every submitted exercise notebook: <submissions>/<student>/NN-*.ipynb.
- * Each submission's code runs in its own Deno subprocess (tools/grade_harness.ts)
+ * Each submission's code runs in its own Deno subprocess (tools/grading/harness.ts)
  * that may read only lib/, node_modules/ and its own work folder — no writes,
  * network, environment or subprocesses — under a wall-clock timeout, a V8 heap
  * cap and a resident-memory watchdog; submissions run in parallel (default: all
@@ -18,12 +18,14 @@
 import { parseArgs } from "node:util";
 import { basename, join, resolve } from "node:path";
 import { tmpdir } from "node:os";
-import { initBackend } from "../lib/backend.ts";
-import { type CheckResult, runCheck } from "../lib/check/core.ts";
-import { exercisesByLesson } from "../lib/check/mod.ts";
-import { type CallRecord, fromWire, replayer, type Wire } from "./grade_protocol.ts";
-import { readNotebook, sourceOf } from "./notebook.ts";
-import { ROOT, writeAtomic } from "./setup.ts";
+import { initBackend } from "../../lib/backend.ts";
+import { type Case, type CheckResult, type Exercise, runCheck } from "../../lib/check/core.ts";
+import { exercisesByLesson } from "../../lib/check/mod.ts";
+import * as tf from "@tensorflow/tfjs-core";
+import { type CallRecord, fromWire, replayer, toWire, type Wire } from "./protocol.ts";
+import { hiddenCases } from "./hidden.ts";
+import { readNotebook, sourceOf } from "../notebook.ts";
+import { ROOT, writeAtomic } from "../setup.ts";
 
 /** Grading limits. */
 export interface Limits {
@@ -57,7 +59,7 @@ export interface SubmissionGrade {
   seconds: number;
 }
 
-const HARNESS = join(ROOT, "tools", "grade_harness.ts");
+const HARNESS = join(ROOT, "tools", "grading", "harness.ts");
 const CHECK_CALL = /^\s*await\s+check\d*\.\w+\([^;]*\);?\s*$/;
 
 /** The TypeScript module the sandbox runs: the notebook's code cells, lib imports pinned, check calls removed. */
@@ -87,7 +89,13 @@ interface SandboxOutcome {
 }
 
 /** Runs the harness once; returns the frames it printed and why it stopped early, if it did. */
-async function runSandbox(workDir: string, lesson: string, names: string[], limits: Limits): Promise<SandboxOutcome> {
+async function runSandbox(
+  workDir: string,
+  lesson: string,
+  names: string[],
+  limits: Limits,
+  hiddenArgs: Record<string, Wire[][]>,
+): Promise<SandboxOutcome> {
   const nonce = crypto.randomUUID();
   const child = new Deno.Command(Deno.execPath(), {
     args: [
@@ -129,7 +137,7 @@ async function runSandbox(workDir: string, lesson: string, names: string[], limi
     if (kb > limits.memoryMb * 1024) kill(`used more than ${limits.memoryMb} MiB of memory`);
   }, 200);
   const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(nonce + "\n")).catch(() => {});
+  await writer.write(new TextEncoder().encode(nonce + "\n" + JSON.stringify(hiddenArgs))).catch(() => {});
   await writer.close().catch(() => {});
 
   const collect = async (stream: ReadableStream<Uint8Array>, keep: "all" | "tail") => {
@@ -199,11 +207,18 @@ export async function gradeSubmission(
     } catch (err) {
       for (const n of names) grades.set(n, errorGrade(n, `the notebook could not be read: ${(err as Error).message}`));
     }
+    // The hidden cases' arguments, serialised (their expected values stay here).
+    const hiddenArgs: Record<string, Wire[][]> = {};
+    tf.engine().startScope();
+    for (const n of names) {
+      hiddenArgs[n] = (hiddenCases[lesson]?.[n] ?? []).map((c) => (c.args() as unknown[]).map((a) => toWire(a)));
+    }
+    tf.engine().endScope();
     // Run the exercises still ungraded; after a crash or timeout, the one in progress scores 0 and the rest run again.
     for (let attempt = 0; attempt < names.length + 1; attempt++) {
       const todo = names.filter((n) => !grades.has(n));
       if (!todo.length) break;
-      const outcome = await runSandbox(workDir, lesson, todo, limits);
+      const outcome = await runSandbox(workDir, lesson, todo, limits, hiddenArgs);
       let current: string | undefined;
       for (const m of outcome.messages) {
         if (m.kind === "load-error") {
@@ -212,7 +227,7 @@ export async function gradeSubmission(
           }
         } else if (m.kind === "start") current = String(m.name);
         else if (m.kind === "done" && typeof m.name === "string" && exercises[m.name]) {
-          grades.set(m.name, await replay(m.name, m as never, exercises));
+          grades.set(m.name, await replay(m.name, m as never, exercises, hiddenCases[lesson]?.[m.name] ?? []));
           current = undefined;
         }
       }
@@ -237,13 +252,28 @@ export async function gradeSubmission(
 
 async function replay(
   name: string,
-  m: { records: CallRecord[]; notFunction?: Wire },
-  exercises: Record<string, import("../lib/check/core.ts").Exercise<never>>,
+  m: { records: CallRecord[]; hiddenRecords?: CallRecord[]; notFunction?: Wire },
+  exercises: Record<string, Exercise<never>>,
+  hidden: Case<never>[],
 ): Promise<ExerciseGrade> {
   const exercise = exercises[name];
   const fn = m.notFunction !== undefined ? fromWire(m.notFunction) : replayer(m.records ?? []);
   const result = await runCheck(exercise, fn);
   const f = result.failure;
+  if (result.status === "passed" && hidden.length) {
+    const h = await runCheck({ ...exercise, cases: hidden, after: undefined }, replayer(m.hiddenRecords ?? []));
+    if (h.status !== "passed") {
+      // Hidden cases report pass/fail only: no inputs, no expected values.
+      return {
+        exercise: exercise.id,
+        name,
+        points: 0,
+        maxPoints: exercise.points,
+        status: "failed",
+        message: `passed the ${result.cases} visible cases but failed hidden case ${h.casesPassed + 1} of ${h.cases}`,
+      };
+    }
+  }
   return {
     exercise: exercise.id,
     name,
@@ -264,9 +294,11 @@ let versionHash: Promise<string> | undefined;
 /** A hash of the grading code: a change re-grades everything. */
 function graderVersion(): Promise<string> {
   return versionHash ??= (async () => {
-    const files = ["tools/grade.ts", "tools/grade_harness.ts", "tools/grade_protocol.ts"];
-    for await (const e of Deno.readDir(join(ROOT, "lib", "check"))) {
-      if (e.name.endsWith(".ts")) files.push(`lib/check/${e.name}`);
+    const files: string[] = [];
+    for (const dir of ["tools/grading", "lib/check"]) {
+      for await (const e of Deno.readDir(join(ROOT, dir))) {
+        if (e.name.endsWith(".ts") && !e.name.endsWith("_test.ts")) files.push(`${dir}/${e.name}`);
+      }
     }
     const texts = await Promise.all(files.sort().map((f) => Deno.readTextFile(join(ROOT, f))));
     return sha256(texts.join("\0"));

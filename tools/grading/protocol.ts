@@ -7,7 +7,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { PromiseTimeout } from "../lib/check/core.ts";
+import { PromiseTimeout } from "../../lib/check/core.ts";
 
 /** A value as JSON. */
 export type Wire =
