@@ -153,3 +153,58 @@ Deno.test("a stub that throws NotImplementedError reports 'not implemented', wit
   const pass = bundleOf(renderResult(await runCheck(ex.denseParamCount, dense)));
   assertEquals(pass["text/plain"], "✔ denseParamCount: passed 5/5 cases — 1/1 points");
 });
+
+/** Attention weights with one planted mistake at a time. */
+function plantedAttention(
+  bug:
+    | "none"
+    | "unscaled"
+    | "axis"
+    | "maskAfter"
+    | "notTransposed"
+    | "diagonalMasked"
+    | "diagonalMaskedGuarded"
+    | "nextKey"
+    | "noMask",
+) {
+  return (Q: tf.Tensor2D, K: tf.Tensor2D, causal: boolean) =>
+    tf.tidy(() => {
+      const [T, d] = Q.shape;
+      let S = tf.matMul(Q, bug === "notTransposed" ? K : tf.transpose(K));
+      if (bug !== "unscaled") S = tf.div(S, Math.sqrt(d));
+      const keep = (i: number, j: number) =>
+        !causal || bug === "noMask" ||
+        (bug === "diagonalMasked" || bug === "diagonalMaskedGuarded" ? j < i : bug === "nextKey" ? j <= i + 1 : j <= i);
+      const grid = Array.from({ length: T }, (_, i) => Array.from({ length: T }, (_, j) => keep(i, j)));
+      if (bug === "maskAfter") return tf.mul(tf.softmax(S), tf.tensor2d(grid.map((r) => r.map(Number)))) as tf.Tensor2D;
+      const masked = tf.add(S, tf.tensor2d(grid.map((r) => r.map((k) => k ? 0 : -Infinity))));
+      const A = bug === "axis" ? tf.transpose(tf.softmax(tf.transpose(masked))) : tf.softmax(masked);
+      return (bug === "diagonalMaskedGuarded" ? tf.where(tf.isNaN(A), tf.zerosLike(A), A) : A) as tf.Tensor2D;
+    });
+}
+
+Deno.test("attentionWeights check passes the right answer and names each planted attention bug", async () => {
+  await initBackend({ backend: "cpu", print: false });
+  const ok = await runCheck(ex.attentionWeights, plantedAttention("none"));
+  assertEquals(ok.status, "passed", JSON.stringify(ok.failure));
+  const planted: [Parameters<typeof plantedAttention>[0], string][] = [
+    ["unscaled", "missing 1/√d"],
+    ["axis", "softmax over the wrong axis"],
+    ["maskAfter", "mask applied after softmax"],
+    ["notTransposed", "keys not transposed"],
+    ["diagonalMasked", "off-by-one causal mask: the first query sees no key"],
+    ["diagonalMaskedGuarded", "off-by-one causal mask: the diagonal is masked"],
+    ["nextKey", "off-by-one causal mask: query i also sees key i + 1"],
+    ["noMask", "the causal mask is missing"],
+  ];
+  for (const [bug, cause] of planted) {
+    const f = await failureOf("attentionWeights", plantedAttention(bug));
+    assert(f.diagnosis?.includes(cause), `${bug}: expected "${cause}", got ${JSON.stringify(f)}`);
+  }
+  const mutating = await failureOf("attentionWeights", (Q: tf.Tensor2D, K: tf.Tensor2D, causal: boolean) => {
+    const A = plantedAttention("none")(Q, K, causal);
+    (K.dataSync() as Float32Array)[0] += 1;
+    return A;
+  });
+  assert(mutating.diagnosis?.includes("inputs mutated"), JSON.stringify(mutating));
+});

@@ -10,7 +10,13 @@ import { readNotebook, sourceOf, toSourceLines, writeNotebook } from "../noteboo
 import { ROOT } from "../setup.ts";
 
 const LIMITS: Limits = { timeoutS: 10, memoryMb: 700, maxOutputBytes: 1 << 20 };
-const ALL = { causalAttentionFlops: 2, denseParamCount: 1, effectiveWeights: 3, multiHeadParamCount: 1 };
+const ALL = {
+  attentionWeights: 3,
+  causalAttentionFlops: 2,
+  denseParamCount: 1,
+  effectiveWeights: 3,
+  multiHeadParamCount: 1,
+};
 
 /** A solution notebook whose `name` body is `body` (top-level code may be added too). */
 async function submission(dir: string, student: string, name: string | null, body: string, topLevel = "") {
@@ -150,10 +156,10 @@ Deno.test({
       const csv = await Deno.readTextFile(join(out, "gradebook.csv"));
       assert(
         csv.startsWith(
-          "student,01.causalAttentionFlops,01.denseParamCount,01.effectiveWeights,01.multiHeadParamCount,total\r\n",
+          "student,01.attentionWeights,01.causalAttentionFlops,01.denseParamCount,01.effectiveWeights,01.multiHeadParamCount,total\r\n",
         ),
       );
-      assert(csv.includes("honest,2,1,3,1,7\r\n"), csv);
+      assert(csv.includes("honest,3,2,1,3,1,10\r\n"), csv);
       const feedback = await Deno.readTextFile(join(out, "feedback", "loops.md"));
       assert(feedback.includes("✘ **denseParamCount** 0/1 — the submission ran longer than 10 s"), feedback);
 

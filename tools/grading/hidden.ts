@@ -8,7 +8,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import type { Case, Verdict } from "../../lib/check/core.ts";
-import { expectCount } from "../../lib/check/compare.ts";
+import { expectClose, expectCount, readMatrix } from "../../lib/check/compare.ts";
 import { softmaxRows, verifyEffective } from "../../lib/check/lesson01.ts";
 import { rng } from "../../lib/random.ts";
 
@@ -28,6 +28,28 @@ export const hiddenCases: Record<string, Record<string, Case<never>[]>> = {
       label: "hidden",
       args: () => [softmaxRows(T, `hidden.ew.A.${T}.${d}`), rng(`hidden.ew.W.${T}.${d}`).tensor([d, d]) as tf.Tensor2D],
       verify: (actual: unknown, [A, Wv]: [tf.Tensor2D, tf.Tensor2D]) => verifyEffective(actual, A, Wv, T, d),
+    })),
+    // Expected weights computed offline in float64 (Python) from softmax(QKᵀ/√d), masked j ≤ i when causal.
+    attentionWeights: [
+      {
+        Q: [[0.9, -0.4, 1.3], [-1.1, 0.7, 0.2]],
+        K: [[0.3, 1.2, -0.8], [1.4, -0.5, 0.6]],
+        causal: true,
+        expected: [[1.0, 0.0], [0.772764, 0.227236]],
+      },
+      {
+        Q: [[0.2, -1.3, 0.7], [1.6, 0.1, -0.4], [-0.8, 0.9, 1.1]],
+        K: [[1.0, -0.6, 0.3], [-0.2, 1.4, -0.9], [0.7, 0.5, 1.2]],
+        causal: false,
+        expected: [[0.578664, 0.0691358, 0.3522], [0.466238, 0.227871, 0.305891], [0.144942, 0.332858, 0.5222]],
+      },
+    ].map((c) => ({
+      label: "hidden",
+      args: () => [tf.tensor2d(c.Q), tf.tensor2d(c.K), c.causal],
+      verify: (actual: unknown) => {
+        const M = readMatrix(actual, c.Q.length, c.Q.length);
+        return M instanceof Float64Array ? expectClose(M, Float64Array.from(c.expected.flat()), c.Q.length, 1e-4) : M;
+      },
     })),
   } as unknown as Record<string, Case<never>[]>,
 };
