@@ -39,6 +39,7 @@ export async function setup(log: (line: string) => void = console.log): Promise<
   await installNpmPackages(log);
   const python = await ensureVenv(log);
   await registerKernel(log);
+  await writeLabDefaults();
   return { python, jupyter: venvBin("jupyter"), kernelName: KERNEL_NAME };
 }
 
@@ -164,6 +165,20 @@ async function registerKernel(log: (line: string) => void): Promise<void> {
   await Deno.mkdir(dir, { recursive: true });
   await writeAtomic(path, text);
   log(`Registered the Jupyter kernel "${KERNEL_DISPLAY}" (${KERNEL_NAME}) in .venv, using ${Deno.execPath()}`);
+}
+
+/**
+ * JupyterLab defaults for the course, in this .venv only (users can still change them in Settings):
+ * no "get notified about Jupyter news?" prompt.
+ */
+async function writeLabDefaults(): Promise<void> {
+  const dir = join(VENV, "share", "jupyter", "lab", "settings");
+  const text = JSON.stringify({ "@jupyterlab/apputils-extension:notification": { fetchNews: "false" } }, null, 2) +
+    "\n";
+  const path = join(dir, "overrides.json");
+  if (await readText(path) === text) return;
+  await Deno.mkdir(dir, { recursive: true });
+  await writeAtomic(path, text);
 }
 
 async function hashFiles(paths: string[]): Promise<string> {
