@@ -3,14 +3,15 @@
  *
  * Grades every submitted exercise notebook: <submissions>/<student>/NN-*.ipynb.
  * Each submission's code runs in its own Deno subprocess (tools/grading/harness.ts)
- * that may read only lib/, node_modules/ and its own work folder — no writes,
+ * that may read only lib/, datasets/, node_modules/ and its own work folder — no writes,
  * network, environment or subprocesses — under a wall-clock timeout, a V8 heap
  * cap and a resident-memory watchdog; submissions run in parallel (default: all
  * cores). Verdicts are recomputed here from the recorded calls, so nothing the
  * submission prints or patches can award points.
  *
  * Writes, atomically: <out>/gradebook.csv (a row per student, a column per
- * exercise, and the total), <out>/feedback/<student>.md, and <out>/state/ (one
+ * exercise, and the total), <out>/gradebook-canvas.csv (Canvas's import
+ * layout), <out>/feedback/<student>.md, and <out>/state/ (one
  * result per submission with its content hash: a re-run skips unchanged
  * submissions, and killing the grader loses nothing already written).
  * @module
@@ -102,7 +103,7 @@ async function runSandbox(
       "run",
       "--no-prompt",
       `--config=${join(ROOT, "deno.json")}`,
-      `--allow-read=${join(ROOT, "lib")},${join(ROOT, "node_modules")},${workDir}`,
+      `--allow-read=${join(ROOT, "lib")},${join(ROOT, "datasets")},${join(ROOT, "node_modules")},${workDir}`,
       `--v8-flags=--max-old-space-size=${Math.floor(limits.memoryMb / 2)}`,
       HARNESS,
       join(workDir, "submission.ts"),
@@ -345,6 +346,31 @@ export function gradebookCsv(results: SubmissionGrade[]): string {
   return rows.map((r) => r.map(csvCell).join(",")).join("\r\n") + "\r\n";
 }
 
+/**
+ * The gradebook in Canvas's import layout: Student, ID, SIS User ID, SIS Login ID, Section, then one
+ * column per exercise notebook (its total points; Canvas makes one assignment per new column). The
+ * student folder name goes into Student and SIS Login ID; name the folders by SIS Login ID to match.
+ */
+export function canvasCsv(results: SubmissionGrade[]): string {
+  const notebooks = [...new Set(results.map((r) => r.notebook))].sort();
+  const max = (nb: string) => results.find((r) => r.notebook === nb)!.grades.reduce((a, g) => a + g.maxPoints, 0);
+  const header = [
+    "Student",
+    "ID",
+    "SIS User ID",
+    "SIS Login ID",
+    "Section",
+    ...notebooks.map((nb) => `${nb.replace(/\.ipynb$/, "")} (${max(nb)})`),
+  ];
+  const rows = [header];
+  for (const s of [...new Set(results.map((r) => r.student))].sort()) {
+    const total = (nb: string) =>
+      results.find((r) => r.student === s && r.notebook === nb)?.grades.reduce((a, g) => a + g.points, 0);
+    rows.push([s, "", "", s, "", ...notebooks.map((nb) => String(total(nb) ?? ""))]);
+  }
+  return rows.map((r) => r.map(csvCell).join(",")).join("\r\n") + "\r\n";
+}
+
 /** The feedback file of one student. */
 export function feedbackMarkdown(student: string, results: SubmissionGrade[]): string {
   const lines = [`# Feedback for ${student}`, ""];
@@ -395,6 +421,7 @@ export async function gradeAll(
   const jobs = Math.max(1, options.jobs ?? navigator.hardwareConcurrency ?? 2);
   await Promise.all(Array.from({ length: Math.min(jobs, submissions.length || 1) }, worker));
   await writeAtomic(join(out, "gradebook.csv"), gradebookCsv(results));
+  await writeAtomic(join(out, "gradebook-canvas.csv"), canvasCsv(results));
   for (const student of new Set(results.map((r) => r.student))) {
     await writeAtomic(
       join(out, "feedback", `${student}.md`),

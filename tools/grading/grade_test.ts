@@ -160,6 +160,9 @@ Deno.test({
         ),
       );
       assert(csv.includes("honest,3,2,1,3,1,10\r\n"), csv);
+      const canvas = await Deno.readTextFile(join(out, "gradebook-canvas.csv"));
+      assert(canvas.startsWith("Student,ID,SIS User ID,SIS Login ID,Section,01-weighted-sums (10)\r\n"), canvas);
+      assert(canvas.includes("honest,,,honest,,10\r\n"), canvas);
       const feedback = await Deno.readTextFile(join(out, "feedback", "loops.md"));
       assert(feedback.includes("✘ **denseParamCount** 0/1 — the submission ran longer than 10 s"), feedback);
 
