@@ -25,4 +25,12 @@ export {
 } from "./display.ts";
 export { attentionLayerCost, type Cost, denseLayerCost, exactRatio, formatFraction, math } from "./costs.ts";
 export { attention, type AttentionOptions, type AttentionResult } from "./attention/scaled_dot_product.ts";
+export { flashAttention, type FlashOptions } from "./attention/flash.ts";
+export {
+  applyFeatureMap,
+  type FeatureMap,
+  linearAttention,
+  linearAttentionRecurrent,
+  type LinearOptions,
+} from "./attention/linear.ts";
 export { timeIt, type Timing } from "./timing.ts";

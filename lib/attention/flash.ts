@@ -1,0 +1,123 @@
+/**
+ * Memory-efficient exact attention: softmax(Q·Kᵀ·scale)·V computed by query
+ * and key tiles with an online softmax, never materialising the T×S matrix
+ * (Dao et al. 2022, Algorithm 1: running max m and sum ℓ, rescaled by
+ * e^{m_old − m_new}). Extra memory per step is one [.., Bq, Bk] tile.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+
+/** Options for {@linkcode flashAttention}. */
+export interface FlashOptions {
+  /** Mask out keys after the query (j > i, aligned to the last T of S keys). */
+  causal?: boolean;
+  /** Multiplies the scores; default 1/√D. */
+  scale?: number;
+  /** Query rows per tile (default 128). */
+  blockQ?: number;
+  /** Key rows per tile (default 128). */
+  blockK?: number;
+}
+
+/**
+ * Exact attention by tiles with an online softmax; equals {@linkcode attention}'s output within float32
+ * rounding, including its conventions (a query whose keys are all masked outputs 0; NaN propagates).
+ *
+ * @param q [..., T, D] queries.
+ * @param k [..., S, D] keys.
+ * @param v [..., S, Dv] values.
+ * @param options Causal flag, scale, tile sizes.
+ * @returns [..., T, Dv] the output (the caller owns it).
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs-core";
+ * import "@tensorflow/tfjs-backend-cpu";
+ * import { flashAttention } from "./flash.ts";
+ * await tf.setBackend("cpu");
+ * const x = tf.tensor2d([[1, 0], [0, 1], [1, 1]]);
+ * const out = flashAttention(x, x, x, { causal: true, blockQ: 2, blockK: 2 });
+ * if (out.shape.join() !== "3,2") throw new Error("bad shape");
+ * tf.dispose([x, out]);
+ * ```
+ */
+export function flashAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, options: FlashOptions = {}): tf.Tensor {
+  const { blockQ = 128, blockK = 128 } = options;
+  for (const [name, b] of [["blockQ", blockQ], ["blockK", blockK]] as const) {
+    if (!Number.isInteger(b) || b < 1) {
+      throw new RangeError(`Cannot compute flash attention: ${name} must be a positive integer, got ${b}`);
+    }
+  }
+  for (const [name, t] of [["queries", q], ["keys", k], ["values", v]] as const) {
+    if (!(t instanceof tf.Tensor) || t.rank < 2) {
+      throw new TypeError(
+        `Cannot compute flash attention: ${name} must be a tf.Tensor of rank 2 or more ([..., T, D])`,
+      );
+    }
+  }
+  const r = q.rank;
+  const [T, D] = q.shape.slice(-2);
+  const S = k.shape[r - 2], Dv = v.shape[r - 1];
+  if (k.shape[r - 1] !== D) {
+    throw new TypeError(
+      `Cannot compute flash attention: keys must have the same last dimension as queries (${D}), got shape [${k.shape}]`,
+    );
+  }
+  if (v.shape[r - 2] !== S) {
+    throw new TypeError(
+      `Cannot compute flash attention: values must have as many rows as keys (${S}), got shape [${v.shape}]`,
+    );
+  }
+  if (options.causal && T > S) {
+    throw new RangeError(
+      `Cannot compute flash attention: a causal mask needs at least as many keys as queries, got T=${T}, S=${S}`,
+    );
+  }
+  const scale = options.scale ?? 1 / Math.sqrt(D);
+  const batch = q.shape.slice(0, -2);
+  const offset = S - T; // query i is at key position i + offset
+  const rows = (t: tf.Tensor, start: number, size: number) =>
+    // [..., size, *]
+    tf.slice(t, [...batch.map(() => 0), start, 0], [...batch.map(() => -1), size, -1]);
+  const perm = [...batch.keys(), r - 1, r - 2];
+
+  const tiles: tf.Tensor[] = [];
+  for (let i0 = 0; i0 < T; i0 += blockQ) {
+    const bq = Math.min(blockQ, T - i0);
+    const tile = tf.tidy(() => {
+      const qi = tf.mul(rows(q, i0, bq), scale); // [..., Bq, D]
+      let m: tf.Tensor = tf.fill([...batch, bq, 1], -Infinity); // running max
+      let l: tf.Tensor = tf.zeros([...batch, bq, 1]); // running sum of exp
+      let acc: tf.Tensor = tf.zeros([...batch, bq, Dv]); // running weighted sum of values
+      // Causal: key tiles entirely after the last query of this tile are skipped.
+      const lastKey = options.causal ? Math.min(S, i0 + bq + offset) : S;
+      for (let j0 = 0; j0 < lastKey; j0 += blockK) {
+        const bk = Math.min(blockK, lastKey - j0);
+        const next = tf.tidy(() => {
+          let s = tf.matMul(qi, tf.transpose(rows(k, j0, bk), perm)); // [..., Bq, Bk]
+          if (options.causal && j0 + bk - 1 > i0 + offset) {
+            const iq = tf.reshape(tf.range(i0 + offset, i0 + offset + bq, 1, "int32"), [bq, 1]);
+            const jk = tf.reshape(tf.range(j0, j0 + bk, 1, "int32"), [1, bk]);
+            s = tf.where(tf.greater(jk, iq), tf.fill(s.shape, -Infinity), s);
+          }
+          const mNew = tf.maximum(m, tf.max(s, -1, true)); // [..., Bq, 1]
+          // Rows with nothing visible yet keep max −∞: shift by 0 there so exp gives 0, not NaN.
+          const shift = tf.where(tf.equal(mNew, -Infinity), tf.zerosLike(mNew), mNew);
+          const p = tf.exp(tf.sub(s, shift)); // [..., Bq, Bk]
+          const correction = tf.exp(tf.sub(m, shift)); // e^{m_old − m_new}, [..., Bq, 1]
+          return {
+            m: mNew,
+            l: tf.add(tf.mul(l, correction), tf.sum(p, -1, true)),
+            acc: tf.add(tf.mul(acc, correction), tf.matMul(p, rows(v, j0, bk))), // [..., Bq, Dv]
+          };
+        });
+        tf.dispose([m, l, acc]);
+        ({ m, l, acc } = next);
+      }
+      return tf.div(acc, tf.where(tf.equal(l, 0), tf.onesLike(l), l)); // [..., Bq, Dv]
+    });
+    tiles.push(tile);
+  }
+  const out = tiles.length === 1 ? tiles[0] : tf.concat(tiles, r - 2); // [..., T, Dv]
+  if (tiles.length > 1) tf.dispose(tiles);
+  return out;
+}
