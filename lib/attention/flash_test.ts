@@ -1,40 +1,9 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { assert, assertEquals, assertThrows } from "../_testing.ts";
+import { assert, assertEquals, assertThrows, f32, maxAbsDiff, naiveAttention } from "../_testing.ts";
 import { initBackend } from "../backend.ts";
 import { rng } from "../random.ts";
 import { attention } from "./scaled_dot_product.ts";
 import { flashAttention } from "./flash.ts";
-
-/** The slow twin: plain Float64 loops over one [T, D] slice, softmax computed in one pass. */
-function naive(
-  q: Float64Array,
-  k: Float64Array,
-  v: Float64Array,
-  T: number,
-  S: number,
-  D: number,
-  Dv: number,
-  causal: boolean,
-) {
-  const out = new Float64Array(T * Dv);
-  for (let i = 0; i < T; i++) {
-    const s: number[] = [];
-    for (let j = 0; j < S; j++) {
-      let dot = 0;
-      for (let c = 0; c < D; c++) dot += q[i * D + c] * k[j * D + c];
-      s.push(causal && j > i + S - T ? -Infinity : dot / Math.sqrt(D));
-    }
-    const m = Math.max(...s);
-    const e = s.map((x) => m === -Infinity ? 0 : Math.exp(x - m));
-    const z = e.reduce((a, b) => a + b, 0);
-    for (let j = 0; j < S; j++) {
-      for (let c = 0; c < Dv; c++) {
-        out[i * Dv + c] += z === 0 ? 0 : (e[j] / z) * v[j * Dv + c];
-      }
-    }
-  }
-  return out;
-}
 
 const TOL = 1e-5;
 
@@ -52,15 +21,12 @@ for (const backend of ["cpu", "wasm"] as const) {
       ]] as const
     ) {
       const [qa, ka, va] = [r.normalArray(T * D), r.normalArray(S * D), r.normalArray(S * Dv)];
-      const twin = naive(qa, ka, va, T, S, D, Dv, causal);
-      const [q, k, v] = [[qa, T, D], [ka, S, D], [va, S, Dv]].map(([a, n, d]) =>
-        tf.tensor2d(Float32Array.from(a as Float64Array), [n as number, d as number])
-      );
+      const twin = naiveAttention(qa, ka, va, T, S, D, Dv, (i, j) => !causal || j <= i + S - T).out;
+      const [q, k, v] = [f32(qa, [T, D]), f32(ka, [S, D]), f32(va, [S, Dv])];
       for (const [blockQ, blockK] of [[1, 1], [2, 3], [3, 2], [128, 128]]) {
         const before = tf.memory().numTensors;
         const out = flashAttention(q, k, v, { causal, blockQ, blockK });
-        const got = out.dataSync();
-        const err = Math.max(...Array.from(twin, (x, i) => Math.abs(x - got[i])));
+        const err = maxAbsDiff(out.dataSync(), twin);
         assert(err < TOL, `T=${T} S=${S} causal=${causal} tiles ${blockQ}×${blockK}: error ${err}`);
         out.dispose();
         assertEquals(tf.memory().numTensors, before, "flashAttention() leaked tensors");

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { assert, assertEquals, assertThrows } from "../_testing.ts";
+import { assert, assertEquals, assertThrows, f32, maxAbsDiff } from "../_testing.ts";
 import { initBackend } from "../backend.ts";
 import { rng } from "../random.ts";
 import { applyFeatureMap, linearAttention, linearAttentionRecurrent } from "./linear.ts";
@@ -32,8 +32,6 @@ function naive(
   return out;
 }
 
-const maxErr = (a: ArrayLike<number>, b: ArrayLike<number>) => Math.max(...Array.from(a, (x, i) => Math.abs(x - b[i])));
-
 for (const backend of ["cpu", "wasm"] as const) {
   Deno.test(`linearAttention() matches the quadratic loop, parallel and recurrent forms agree (${backend})`, async () => {
     await initBackend({ backend, print: false });
@@ -42,14 +40,16 @@ for (const backend of ["cpu", "wasm"] as const) {
       for (const [T, S, D, Dv, causal] of [[1, 1, 3, 2, true], [6, 6, 4, 5, true], [5, 8, 4, 3, false]] as const) {
         const [qa, ka, va] = [r.normalArray(T * D), r.normalArray(S * D), r.normalArray(S * Dv)];
         const twin = naive(qa, ka, va, T, S, D, Dv, causal, map);
-        const t = (a: Float64Array, n: number, d: number) => tf.tensor2d(Float32Array.from(a), [n, d]);
-        const [q, k, v] = [t(qa, T, D), t(ka, S, D), t(va, S, Dv)];
+        const [q, k, v] = [f32(qa, [T, D]), f32(ka, [S, D]), f32(va, [S, Dv])];
         const before = tf.memory().numTensors;
         const out = linearAttention(q, k, v, { causal, featureMap: map });
-        assert(maxErr(out.dataSync(), twin) < 1e-4, `${map} T=${T} causal=${causal}: ${maxErr(out.dataSync(), twin)}`);
+        assert(
+          maxAbsDiff(out.dataSync(), twin) < 1e-4,
+          `${map} T=${T} causal=${causal}: ${maxAbsDiff(out.dataSync(), twin)}`,
+        );
         if (causal) {
           const rnn = linearAttentionRecurrent(q, k, v, { featureMap: map });
-          assert(maxErr(rnn.dataSync(), out.dataSync()) < 1e-5, "the RNN form differs from the parallel form");
+          assert(maxAbsDiff(rnn.dataSync(), out.dataSync()) < 1e-5, "the RNN form differs from the parallel form");
           rnn.dispose();
         }
         out.dispose();
@@ -67,7 +67,7 @@ Deno.test("linear attention works on batches and names bad input", async () => {
   const out = linearAttention(q, k, v, { causal: true });
   const slice = (x: tf.Tensor) => tf.reshape(tf.slice(x, [1, 2, 0, 0], [1, 1, -1, -1]), [7, -1]) as tf.Tensor2D;
   const rnn = linearAttentionRecurrent(slice(q), slice(k), slice(v));
-  assert(maxErr(slice(out).dataSync(), rnn.dataSync()) < 1e-5);
+  assert(maxAbsDiff(slice(out).dataSync(), rnn.dataSync()) < 1e-5);
   assertThrows(
     () => linearAttention(q, r.tensor([2, 3, 6, 4]), r.tensor([2, 3, 6, 5]), { causal: true }),
     RangeError,

@@ -1,45 +1,8 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { assert, assertEquals, assertThrows } from "../_testing.ts";
+import { assert, assertEquals, assertThrows, f32, maxAbsDiff, naiveAttention } from "../_testing.ts";
 import { initBackend } from "../backend.ts";
 import { rng } from "../random.ts";
 import { attention } from "./scaled_dot_product.ts";
-
-/** The slow twin: plain loops in Float64 over one [T, D] slice. */
-function naiveAttention(
-  q: Float64Array,
-  k: Float64Array,
-  v: Float64Array,
-  T: number,
-  S: number,
-  D: number,
-  Dv: number,
-  keep: (i: number, j: number) => boolean,
-  scale = 1 / Math.sqrt(D),
-) {
-  const out = new Float64Array(T * Dv), w = new Float64Array(T * S);
-  for (let i = 0; i < T; i++) {
-    let max = -Infinity;
-    const s = new Float64Array(S);
-    for (let j = 0; j < S; j++) {
-      let dot = 0;
-      for (let c = 0; c < D; c++) dot += q[i * D + c] * k[j * D + c];
-      s[j] = keep(i, j) ? dot * scale : -Infinity;
-      if (s[j] > max || Number.isNaN(s[j])) max = Number.isNaN(max) ? max : s[j];
-    }
-    let sum = 0;
-    for (let j = 0; j < S; j++) sum += s[j] = max === -Infinity ? 0 : Math.exp(s[j] - max);
-    for (let j = 0; j < S; j++) w[i * S + j] = sum === 0 ? 0 : s[j] / sum;
-    for (let j = 0; j < S; j++) for (let c = 0; c < Dv; c++) out[i * Dv + c] += w[i * S + j] * v[j * Dv + c];
-  }
-  return { out, w };
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assertEquals(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
 
 const TOL = 1e-5; // float32 kernel vs float64 twin, values of order 1
 
@@ -152,7 +115,3 @@ Deno.test("attention() names the bad argument and its shape", async () => {
   );
   tf.dispose([q, k, v]);
 });
-
-function f32(values: Float64Array, shape: [number, number]): tf.Tensor2D {
-  return tf.tensor2d(Float32Array.from(values), shape);
-}
