@@ -15,7 +15,11 @@ export interface FlashOptions {
   scale?: number;
   /** Query rows per tile (default 128). */
   blockQ?: number;
-  /** Key rows per tile (default 128). */
+  /**
+   * Key rows per tile (default 4096). When a tile row holds every visible key the online recurrence reduces to
+   * one fused softmax per query tile, which is the fast path on wasm (`deno task bench`); longer sequences use
+   * the recurrence with [Bq, Bk] tiles of 2 MiB at the defaults.
+   */
   blockK?: number;
 }
 
@@ -41,7 +45,7 @@ export interface FlashOptions {
  * ```
  */
 export function flashAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, options: FlashOptions = {}): tf.Tensor {
-  const { blockQ = 128, blockK = 128 } = options;
+  const { blockQ = 128, blockK = 4096 } = options;
   for (const [name, b] of [["blockQ", blockQ], ["blockK", blockK]] as const) {
     if (!Number.isInteger(b) || b < 1) {
       throw new RangeError(`Cannot compute flash attention: ${name} must be a positive integer, got ${b}`);
@@ -78,27 +82,57 @@ export function flashAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, options
   const rows = (t: tf.Tensor, start: number, size: number) =>
     // [..., size, *]
     tf.slice(t, [...batch.map(() => 0), start, 0], [...batch.map(() => -1), size, -1]);
+  const cols = (t: tf.Tensor, start: number, size: number) =>
+    // [..., *, size]
+    tf.slice(t, [...batch.map(() => 0), 0, start], [...batch.map(() => -1), -1, size]);
   const perm = [...batch.keys(), r - 1, r - 2];
+  // Causal additive masks for the diagonal tiles, by tile height: [bq, bq], 0 on and below the diagonal, −∞ above.
+  const triangles = new Map<number, tf.Tensor>();
+  const triangle = (bq: number) => {
+    if (!triangles.has(bq)) {
+      const i = tf.reshape(tf.range(0, bq, 1, "int32"), [bq, 1]), j = tf.reshape(tf.range(0, bq, 1, "int32"), [1, bq]);
+      const above = tf.greater(j, i);
+      // Made inside a tile's tidy: keep it for the next tiles (disposed at the end).
+      triangles.set(bq, tf.keep(tf.where(above, tf.fill([bq, bq], -Infinity), tf.zeros([bq, bq])))); // [bq, bq]
+      tf.dispose([i, j, above]);
+    }
+    return triangles.get(bq)!;
+  };
 
+  // Kᵀ once: every tile's scores are a plain product (on wasm, matMul's transposeB is ~10× slower).
+  const kT = tf.transpose(k, perm); // [..., D, S]
   const tiles: tf.Tensor[] = [];
   for (let i0 = 0; i0 < T; i0 += blockQ) {
     const bq = Math.min(blockQ, T - i0);
+    // Causal: keys after the last query of this tile are never visible; the tile sees keys [0, visible).
+    const visible = options.causal ? i0 + bq + offset : S;
     const tile = tf.tidy(() => {
       const qi = tf.mul(rows(q, i0, bq), scale); // [..., Bq, D]
+      // Scores of the tile's queries against keys [j0, j0 + bk), −∞ where causal hides them.
+      const scores = (j0: number, bk: number) => {
+        const s = tf.matMul(qi, j0 === 0 && bk === S ? kT : cols(kT, j0, bk)); // [..., Bq, Bk]
+        const diagonal = i0 + offset; // key position of the tile's first query
+        if (!options.causal || j0 + bk - 1 <= diagonal) return s;
+        if (j0 + bk === visible && bk >= bq) {
+          // The tile ends on the diagonal: its last bq columns hold the triangle.
+          const mask = bk === bq ? triangle(bq) : tf.concat([tf.zeros([bq, bk - bq]), triangle(bq)], 1); // [Bq, Bk]
+          return tf.add(s, mask);
+        }
+        const iq = tf.reshape(tf.range(diagonal, diagonal + bq, 1, "int32"), [bq, 1]);
+        const jk = tf.reshape(tf.range(j0, j0 + bk, 1, "int32"), [1, bk]);
+        return tf.where(tf.greater(jk, iq), tf.fill(s.shape, -Infinity), s);
+      };
+      if (visible <= blockK) {
+        // One key tile holds every visible key: the online recurrence reduces to one fused softmax.
+        return tf.matMul(tf.softmax(scores(0, visible)), visible === S ? v : rows(v, 0, visible)); // [..., Bq, Dv]
+      }
       let m: tf.Tensor = tf.fill([...batch, bq, 1], -Infinity); // running max
       let l: tf.Tensor = tf.zeros([...batch, bq, 1]); // running sum of exp
       let acc: tf.Tensor = tf.zeros([...batch, bq, Dv]); // running weighted sum of values
-      // Causal: key tiles entirely after the last query of this tile are skipped.
-      const lastKey = options.causal ? Math.min(S, i0 + bq + offset) : S;
-      for (let j0 = 0; j0 < lastKey; j0 += blockK) {
-        const bk = Math.min(blockK, lastKey - j0);
+      for (let j0 = 0; j0 < visible; j0 += blockK) {
+        const bk = Math.min(blockK, visible - j0);
         const next = tf.tidy(() => {
-          let s = tf.matMul(qi, tf.transpose(rows(k, j0, bk), perm)); // [..., Bq, Bk]
-          if (options.causal && j0 + bk - 1 > i0 + offset) {
-            const iq = tf.reshape(tf.range(i0 + offset, i0 + offset + bq, 1, "int32"), [bq, 1]);
-            const jk = tf.reshape(tf.range(j0, j0 + bk, 1, "int32"), [1, bk]);
-            s = tf.where(tf.greater(jk, iq), tf.fill(s.shape, -Infinity), s);
-          }
+          const s = scores(j0, bk); // [..., Bq, Bk]
           const mNew = tf.maximum(m, tf.max(s, -1, true)); // [..., Bq, 1]
           // Rows with nothing visible yet keep max −∞: shift by 0 there so exp gives 0, not NaN.
           const shift = tf.where(tf.equal(mNew, -Infinity), tf.zerosLike(mNew), mNew);
@@ -117,6 +151,7 @@ export function flashAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, options
     });
     tiles.push(tile);
   }
+  tf.dispose([kT, ...triangles.values()]);
   const out = tiles.length === 1 ? tiles[0] : tf.concat(tiles, r - 2); // [..., T, Dv]
   if (tiles.length > 1) tf.dispose(tiles);
   return out;

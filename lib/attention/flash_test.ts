@@ -23,7 +23,8 @@ for (const backend of ["cpu", "wasm"] as const) {
       const [qa, ka, va] = [r.normalArray(T * D), r.normalArray(S * D), r.normalArray(S * Dv)];
       const twin = naiveAttention(qa, ka, va, T, S, D, Dv, (i, j) => !causal || j <= i + S - T).out;
       const [q, k, v] = [f32(qa, [T, D]), f32(ka, [S, D]), f32(va, [S, Dv])];
-      for (const [blockQ, blockK] of [[1, 1], [2, 3], [3, 2], [128, 128]]) {
+      // Small tiles run the online recurrence; a key tile holding every visible key runs the fused-softmax path.
+      for (const [blockQ, blockK] of [[1, 1], [2, 3], [3, 2], [2, 4], [3, 5], [2, 128], [128, 128]]) {
         const before = tf.memory().numTensors;
         const out = flashAttention(q, k, v, { causal, blockQ, blockK });
         const err = maxAbsDiff(out.dataSync(), twin);

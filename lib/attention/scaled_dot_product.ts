@@ -70,15 +70,18 @@ export function attention(
   return tf.tidy(() => {
     // Transpose explicitly: on wasm, matMul(..., transposeB=true) is ~10× slower.
     const kT = tf.transpose(k, [...k.shape.keys()].map((i) => i < k.rank - 2 ? i : 2 * k.rank - 3 - i)); // [..., D, S]
-    let scores = tf.mul(tf.matMul(q, kT), scale); // [..., T, S]
+    // Scale the queries, not the scores: T·D multiplications instead of T·S.
+    let scores = tf.matMul(tf.mul(q, scale), kT); // [..., T, S]
     const blocked = maskToBlocked(options, T, S); // [..., T, S] true = drop
     if (blocked) scores = tf.where(blocked, tf.fill(scores.shape, -Infinity), scores);
-    const rowMax = tf.max(scores, -1, true); // [..., T, 1]
-    // A fully masked row has max -Infinity: shift by 0 instead, so exp gives 0s, not NaN.
-    const shift = tf.where(tf.equal(rowMax, -Infinity), tf.zerosLike(rowMax), rowMax);
-    const e = tf.exp(tf.sub(scores, shift)); // [..., T, S]
-    const sum = tf.sum(e, -1, true); // [..., T, 1]
-    const weights = tf.div(e, tf.where(tf.equal(sum, 0), tf.onesLike(sum), sum)); // [..., T, S]
+    // softmax subtracts each row's max before exp (no overflow); one fused kernel on wasm and webgpu.
+    let weights = tf.softmax(scores); // [..., T, S]
+    if (options.mask) {
+      // A row whose keys are all masked is all −∞: softmax gives NaN there; those rows get zero weights.
+      // (A causal mask alone never empties a row: S ≥ T.)
+      const empty = tf.all(blocked!, -1, true); // [..., T, 1]
+      weights = tf.where(tf.broadcastTo(empty, weights.shape), tf.zerosLike(weights), weights);
+    }
     const output = tf.matMul(weights, v); // [..., T, Dv]
     return { output, weights };
   });

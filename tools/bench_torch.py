@@ -1,0 +1,56 @@
+"""PyTorch CPU peer for `deno task bench`: times torch.nn.functional.scaled_dot_product_attention.
+
+Usage: python tools/bench_torch.py --T 256,512 --d 64 [--threads 1]
+Prints one JSON document: {"torch": version, "threads": n, "entries": [{T, d, ms}, ...]}.
+Exits 3 (and prints a reason on stderr) when torch is not importable.
+"""
+
+import argparse
+import json
+import statistics
+import sys
+import time
+
+try:
+    import torch
+    import torch.nn.functional as F
+except ImportError as err:  # the bench turns this into a visible "skipped" note
+    print(f"torch is not importable: {err}", file=sys.stderr)
+    sys.exit(3)
+
+
+def median_ms(fn, budget_s=1.0, min_runs=3, max_runs=20):
+    """Median wall time of fn() after one warm-up run."""
+    t0 = time.perf_counter()
+    fn()
+    warm = time.perf_counter() - t0
+    runs = 1 if warm > budget_s else min_runs
+    samples = []
+    start = time.perf_counter()
+    while len(samples) < runs or (time.perf_counter() - start < budget_s and len(samples) < max_runs):
+        t0 = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(samples)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--T", required=True, help="comma-separated sequence lengths")
+    parser.add_argument("--d", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    args = parser.parse_args()
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    entries = []
+    with torch.inference_mode():
+        for T in (int(t) for t in args.T.split(",")):
+            q, k, v = (torch.randn(1, 1, T, args.d, dtype=torch.float32) for _ in range(3))
+            ms = median_ms(lambda: F.scaled_dot_product_attention(q, k, v))
+            entries.append({"T": T, "d": args.d, "ms": ms})
+    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "entries": entries}))
+
+
+if __name__ == "__main__":
+    main()
