@@ -1,0 +1,96 @@
+/**
+ * Every attention kernel on the webgpu backend computes what it computes on cpu. In CI the adapter is Mesa's
+ * lavapipe (Vulkan on the CPU; .ci/run installs mesa-vulkan-drivers): slow, but it runs the same WGSL shaders a
+ * real GPU runs. Without any adapter the tests are ignored — except under CI=true, where that is a failure.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { assert } from "../_testing.ts";
+import { initBackend, webgpuAdapter } from "../backend.ts";
+import { rng } from "../random.ts";
+import { attention } from "./scaled_dot_product.ts";
+import { flashAttention } from "./flash.ts";
+import { linearAttention, linearAttentionRecurrent } from "./linear.ts";
+
+const TOL = 1e-4; // float32 on two backends with different summation orders
+
+const adapter = await webgpuAdapter();
+const inCI = (() => {
+  try {
+    return Deno.env.get("CI") === "true";
+  } catch {
+    return false;
+  }
+})();
+
+Deno.test({
+  name: "a WebGPU adapter exists in CI (lavapipe from mesa-vulkan-drivers)",
+  ignore: !inCI,
+  fn() {
+    assert(adapter, "CI=true but no WebGPU adapter: is mesa-vulkan-drivers installed (see .ci/run)?");
+  },
+});
+
+/** Kernels to compare: each makes its inputs from the seed and returns the tensors to compare. */
+const KERNELS: Record<string, () => tf.Tensor[]> = {
+  "attention (causal, boolean mask, batched)": () => {
+    const r = rng("webgpu/attention");
+    const q = r.tensor([2, 3, 7, 8]), k = r.tensor([2, 3, 7, 8]), v = r.tensor([2, 3, 7, 5]);
+    // Row 2 sees no key: its weights and output must be 0 on both backends.
+    const mask = tf.tensor2d(
+      Array.from({ length: 49 }, (_, i) => i % 3 !== 1 && Math.floor(i / 7) !== 2),
+      [7, 7],
+      "bool",
+    );
+    const a = attention(q, k, v, { causal: true }), b = attention(q, k, v, { mask });
+    return [a.output, a.weights, b.output, b.weights];
+  },
+  "flashAttention (online recurrence and fused tiles)": () => {
+    const r = rng("webgpu/flash");
+    const q = r.tensor([2, 9, 8]), k = r.tensor([2, 11, 8]), v = r.tensor([2, 11, 4]);
+    return [
+      flashAttention(q, k, v, { blockQ: 2, blockK: 3 }),
+      flashAttention(q, k, v, { causal: true, blockQ: 4, blockK: 4 }),
+      flashAttention(q, k, v, { causal: true }),
+    ];
+  },
+  "linearAttention (parallel, causal, recurrent)": () => {
+    const r = rng("webgpu/linear");
+    const q = r.tensor([9, 6]), k = r.tensor([9, 6]), v = r.tensor([9, 4]);
+    return [
+      linearAttention(q, k, v),
+      linearAttention(q, k, v, { causal: true, featureMap: "relu" }),
+      linearAttentionRecurrent(q as tf.Tensor2D, k as tf.Tensor2D, v as tf.Tensor2D),
+    ];
+  },
+};
+
+for (const [name, make] of Object.entries(KERNELS)) {
+  Deno.test({
+    name: `${name} on webgpu equals cpu (adapter: ${adapter?.description ?? "none"})`,
+    ignore: !adapter,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    async fn() {
+      const run = async (backend: "cpu" | "webgpu") => {
+        await initBackend({ backend, print: false });
+        const before = tf.memory().numTensors;
+        const outs = tf.tidy(make);
+        const values = await Promise.all(outs.map((t) => t.data()));
+        tf.dispose(outs);
+        assert(tf.memory().numTensors === before, `${name} leaked tensors on ${backend}`);
+        return values;
+      };
+      const cpu = await run("cpu"), gpu = await run("webgpu");
+      await initBackend({ backend: "cpu", print: false });
+      cpu.forEach((c, t) => {
+        let err = 0;
+        for (let i = 0; i < c.length; i++) {
+          // NaN must match NaN (fully masked rows are 0 on both; nothing here should be NaN).
+          err = Math.max(err, Math.abs(c[i] - gpu[t][i]));
+          assert(Number.isFinite(gpu[t][i]), `${name}: output ${t} has ${gpu[t][i]} at ${i}`);
+        }
+        assert(err < TOL, `${name}: output ${t} differs between webgpu and cpu by ${err}`);
+      });
+    },
+  });
+}
