@@ -33,4 +33,60 @@ export {
   linearAttentionRecurrent,
   type LinearOptions,
 } from "./attention/linear.ts";
+export {
+  favorFeatureMap,
+  favorFeatures,
+  type FavorFeaturesOptions,
+  type FavorMapOptions,
+  favorOmega,
+} from "./attention/favor.ts";
+export {
+  initMultiHead,
+  mergeHeads,
+  multiHeadAttention,
+  multiHeadCost,
+  type MultiHeadCostOptions,
+  type MultiHeadInitOptions,
+  type MultiHeadOptions,
+  type MultiHeadResult,
+  type MultiHeadWeights,
+  splitHeads,
+} from "./attention/multi_head.ts";
+export {
+  linformerAttention,
+  type LinformerOptions,
+  type LinformerProjectionOptions,
+  type LinformerProjections,
+  linformerProjections,
+  type LinformerSharing,
+} from "./attention/linformer.ts";
+export {
+  gatherAttention,
+  type GatherPlan,
+  gatherPlan,
+  patternDensity,
+  sparseAttention,
+  sparseIndices,
+  sparseMask,
+  type SparseOptions,
+  type SparsePattern,
+} from "./attention/sparse.ts";
+export {
+  clusteredAttention,
+  type ClusteredOptions,
+  type ClusteredResult,
+  kMeans,
+  type KMeansOptions,
+  type KMeansResult,
+} from "./attention/clustered.ts";
+export {
+  initSynthesizer,
+  synthesizerAttention,
+  type SynthesizerInitOptions,
+  type SynthesizerKind,
+  type SynthesizerOptions,
+  type SynthesizerResult,
+  type SynthesizerWeights,
+} from "./attention/synthesizer.ts";
+export * from "./analysis/mod.ts";
 export { timeIt, type Timing } from "./timing.ts";

@@ -4,20 +4,37 @@
  * instead of O(T²·D). Causal: the sums run over j ≤ i — as prefix sums (parallel form) or as an RNN
  * with state S_i = S_{i−1} + φ(k_i) v_iᵀ, z_i = z_{i−1} + φ(k_i) (recurrent form); both are here.
  * Shapes: q, k [..., T, D]; v [..., T, Dv]; features M = D for elu+1 and ReLU.
+ *
+ * Performer attention (Choromanski et al. 2021): `featureMap: "favor+"` with `features`, a [D, M] projection
+ * from `favorFeatures()` (./favor.ts), uses positive random features whose dot products estimate
+ * exp(qᵀk·scale), so the output estimates softmax attention; M is then the number of random features.
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { favorFeatureMap } from "./favor.ts";
 
-/** A feature map φ. */
+/** An elementwise feature map φ (see {@linkcode LinearOptions.featureMap} for "favor+"). */
 export type FeatureMap = "elu+1" | "relu";
 
 /** Options for {@linkcode linearAttention}. */
 export interface LinearOptions {
   /** Sum only over j ≤ i. */
   causal?: boolean;
-  /** φ (default "elu+1", positive everywhere). */
-  featureMap?: FeatureMap;
-  /** Added to the normaliser to avoid 0/0 (default 1e-6; ReLU features can all be 0). */
+  /**
+   * φ (default "elu+1", positive everywhere). "favor+" is Performer attention: positive random features
+   * (./favor.ts) drawn as `features`, estimating softmax attention with scores qᵀk·scale.
+   */
+  featureMap?: FeatureMap | "favor+";
+  /** "favor+" only, and required there: the [D, M] projection Ω from `favorFeatures(D, M, rng)`. */
+  features?: tf.Tensor;
+  /** "favor+" only: the softmax scale the features estimate, exp(qᵀk·scale) (default 1/√D). */
+  scale?: number;
+  /**
+   * Added to the normaliser to avoid 0/0 (default 1e-6; ReLU features can all be 0). For "favor+" the default is 0:
+   * its features are positive, and after the stabilisers the normaliser's scale is arbitrary (it can be far below
+   * 1e-6 for early causal rows), so an absolute eps would bias the output; a normaliser that underflows to 0
+   * gives an output of 0 there instead of NaN.
+   */
   eps?: number;
 }
 
@@ -26,6 +43,50 @@ export function applyFeatureMap(x: tf.Tensor, map: FeatureMap = "elu+1"): tf.Ten
   if (map === "elu+1") return tf.tidy(() => tf.add(tf.elu(x), 1));
   if (map === "relu") return tf.relu(x);
   throw new RangeError(`Cannot apply a feature map: expected "elu+1" or "relu", got "${map}"`);
+}
+
+/**
+ * φ(q), φ(k) for the chosen map. For "favor+" the queries get a per-row stabiliser and the keys one per [S, M]
+ * slice (see favorFeatureMap), both cancel in the normalised output; features of q and k use √scale each.
+ */
+function features(q: tf.Tensor, k: tf.Tensor, options: LinearOptions): [tf.Tensor, tf.Tensor] {
+  const { featureMap = "elu+1", features: omega } = options;
+  if (featureMap !== "favor+") {
+    return tf.tidy(() => [applyFeatureMap(q, featureMap), applyFeatureMap(k, featureMap)]);
+  }
+  const s = Math.sqrt(options.scale ?? 1 / Math.sqrt(q.shape[q.rank - 1]));
+  return tf.tidy(() => [
+    favorFeatureMap(q, omega!, { isQuery: true, scale: s }), // [..., T, M]
+    favorFeatureMap(k, omega!, { scale: s }), // [..., S, M]
+  ]);
+}
+
+/** num / (den + eps); see {@linkcode LinearOptions.eps} for "favor+". */
+function normalise(num: tf.Tensor, den: tf.Tensor, options: LinearOptions): tf.Tensor {
+  if (options.featureMap === "favor+") return tf.divNoNan(num, tf.add(den, options.eps ?? 0));
+  return tf.div(num, tf.add(den, options.eps ?? 1e-6));
+}
+
+function checkMap(options: LinearOptions): void {
+  const { featureMap = "elu+1", features: omega, scale } = options;
+  if (featureMap === "favor+") {
+    if (!(omega instanceof tf.Tensor)) {
+      throw new TypeError(
+        `Cannot compute linear attention: featureMap "favor+" needs options.features, a [D, M] tensor from favorFeatures(), got ${typeof omega}`,
+      );
+    }
+    if (scale !== undefined && !(Number.isFinite(scale) && scale > 0)) {
+      throw new RangeError(`Cannot compute linear attention: scale must be a positive finite number, got ${scale}`);
+    }
+    return;
+  }
+  for (const [name, value] of [["features", omega], ["scale", scale]] as const) {
+    if (value !== undefined) {
+      throw new TypeError(
+        `Cannot compute linear attention: options.${name} is used only by featureMap "favor+", got featureMap "${featureMap}"`,
+      );
+    }
+  }
 }
 
 function check(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor): void {
@@ -59,23 +120,30 @@ function check(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor): void {
  * @param q [..., T, D] queries.
  * @param k [..., S, D] keys (S = T when causal).
  * @param v [..., S, Dv] values.
- * @param options Causal flag, feature map, eps.
+ * @param options Causal flag, feature map (with `features` and `scale` for "favor+"), eps.
  * @returns [..., T, Dv] (the caller owns it).
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs-core";
  * import "@tensorflow/tfjs-backend-cpu";
  * import { linearAttention } from "./linear.ts";
+ * import { favorFeatures } from "./favor.ts";
+ * import { rng } from "../random.ts";
  * await tf.setBackend("cpu");
  * const x = tf.tensor2d([[1, 0], [0, 1], [1, 1]]);
  * const out = linearAttention(x, x, x, { causal: true });
  * if (out.shape.join() !== "3,2") throw new Error("bad shape");
- * tf.dispose([x, out]);
+ * // Performer: 256 random features estimate softmax attention; the first causal row sees only itself.
+ * const features = favorFeatures(2, 256, rng(0));
+ * const perf = linearAttention(x, x, x, { causal: true, featureMap: "favor+", features });
+ * if (Math.abs(perf.dataSync()[0] - 1) > 1e-5) throw new Error("bad Performer output");
+ * tf.dispose([x, out, features, perf]);
  * ```
  */
 export function linearAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, options: LinearOptions = {}): tf.Tensor {
   check(q, k, v);
-  const { causal = false, featureMap = "elu+1", eps = 1e-6 } = options;
+  checkMap(options);
+  const { causal = false } = options;
   const r = q.rank;
   if (causal && q.shape[r - 2] !== k.shape[r - 2]) {
     throw new RangeError(
@@ -85,15 +153,14 @@ export function linearAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, option
     );
   }
   return tf.tidy(() => {
-    const fq = applyFeatureMap(q, featureMap); // [..., T, M]
-    const fk = applyFeatureMap(k, featureMap); // [..., S, M]
+    const [fq, fk] = features(q, k, options); // [..., T, M], [..., S, M]
     const perm = [...Array(r - 2).keys(), r - 1, r - 2];
     if (!causal) {
       const kv = tf.matMul(tf.transpose(fk, perm), v); // [..., M, Dv]
       const z = tf.sum(fk, r - 2, true); // [..., 1, M]
       const num = tf.matMul(fq, kv); // [..., T, Dv]
       const den = tf.sum(tf.mul(fq, z), -1, true); // [..., T, 1]
-      return tf.div(num, tf.add(den, eps));
+      return normalise(num, den, options);
     }
     // Prefix sums over tokens of the outer products φ(k_j) v_jᵀ: memory O(T·M·Dv).
     const outer = tf.mul(tf.expandDims(fk, -1), tf.expandDims(v, -2)); // [..., T, M, Dv]
@@ -101,13 +168,15 @@ export function linearAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, option
     const Z = tf.cumsum(fk, r - 2); // [..., T, M]
     const num = tf.squeeze(tf.matMul(tf.expandDims(fq, -2), S), [r - 1]); // [..., T, Dv]
     const den = tf.sum(tf.mul(fq, Z), -1, true); // [..., T, 1]
-    return tf.div(num, tf.add(den, eps));
+    return normalise(num, den, options);
   });
 }
 
 /**
  * Causal linear attention as an RNN: one token at a time with state S [M, Dv] and z [M].
- * Equal to `linearAttention(q, k, v, { causal: true })`; O(M·Dv) memory, sequential.
+ * Equal to `linearAttention(q, k, v, { causal: true, ...options })`; O(M·Dv) memory, sequential.
+ * With "favor+" the keys' stabiliser is the max over all T keys (as in the parallel form, so both agree): it
+ * cancels in every output, but a streaming RNN that cannot see future keys would need a running max instead.
  *
  * @param q [T, D] queries. @param k [T, D] keys. @param v [T, Dv] values.
  * @returns [T, Dv] (the caller owns it).
@@ -122,18 +191,24 @@ export function linearAttentionRecurrent(
   if (q.rank !== 2) {
     throw new TypeError(`Cannot run the recurrent form: expected [T, D] inputs, got shape [${q.shape}]`);
   }
-  const { featureMap = "elu+1", eps = 1e-6 } = options;
-  const [T, D] = q.shape, Dv = v.shape[1];
+  checkMap(options);
+  if (k.shape[0] !== q.shape[0]) {
+    throw new RangeError(
+      `Cannot run the recurrent form: queries and keys must have the same length, got T=${q.shape[0]}, S=${k.shape[0]}`,
+    );
+  }
+  const T = q.shape[0], Dv = v.shape[1];
   return tf.tidy(() => {
-    const fq = applyFeatureMap(q, featureMap), fk = applyFeatureMap(k, featureMap);
-    let state: tf.Tensor = tf.zeros([D, Dv]); // S_i = Σ_{j≤i} φ(k_j) v_jᵀ
-    let z: tf.Tensor = tf.zeros([1, D]); // z_i = Σ_{j≤i} φ(k_j)
+    const [fq, fk] = features(q, k, options); // [T, M] each
+    const M = (fq.shape as number[])[1];
+    let state: tf.Tensor = tf.zeros([M, Dv]); // S_i = Σ_{j≤i} φ(k_j) v_jᵀ
+    let z: tf.Tensor = tf.zeros([1, M]); // z_i = Σ_{j≤i} φ(k_j)
     const outs: tf.Tensor[] = [];
     for (let i = 0; i < T; i++) {
-      const ki = tf.slice(fk, [i, 0], [1, D]), qi = tf.slice(fq, [i, 0], [1, D]), vi = tf.slice(v, [i, 0], [1, Dv]);
-      state = tf.add(state, tf.matMul(ki, vi, true, false)); // [D, Dv]
+      const ki = tf.slice(fk, [i, 0], [1, M]), qi = tf.slice(fq, [i, 0], [1, M]), vi = tf.slice(v, [i, 0], [1, Dv]);
+      state = tf.add(state, tf.matMul(ki, vi, true, false)); // [M, Dv]
       z = tf.add(z, ki);
-      outs.push(tf.div(tf.matMul(qi, state), tf.add(tf.sum(tf.mul(qi, z)), eps))); // [1, Dv]
+      outs.push(normalise(tf.matMul(qi, state), tf.sum(tf.mul(qi, z)), options)); // [1, Dv]
     }
     return tf.concat(outs, 0) as tf.Tensor2D;
   });

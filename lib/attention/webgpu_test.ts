@@ -10,6 +10,12 @@ import { rng } from "../random.ts";
 import { attention } from "./scaled_dot_product.ts";
 import { flashAttention } from "./flash.ts";
 import { linearAttention, linearAttentionRecurrent } from "./linear.ts";
+import { favorFeatures } from "./favor.ts";
+import { initMultiHead, multiHeadAttention } from "./multi_head.ts";
+import { linformerAttention, linformerProjections } from "./linformer.ts";
+import { sparseAttention } from "./sparse.ts";
+import { clusteredAttention } from "./clustered.ts";
+import { initSynthesizer, synthesizerAttention } from "./synthesizer.ts";
 
 const TOL = 1e-4; // float32 on two backends with different summation orders
 
@@ -61,6 +67,44 @@ const KERNELS: Record<string, () => tf.Tensor[]> = {
       linearAttention(q, k, v, { causal: true, featureMap: "relu" }),
       linearAttentionRecurrent(q as tf.Tensor2D, k as tf.Tensor2D, v as tf.Tensor2D),
     ];
+  },
+  "Performer (FAVOR+, parallel and causal)": () => {
+    const r = rng("webgpu/favor");
+    const q = r.tensor([2, 9, 8], 0.5), k = r.tensor([2, 9, 8], 0.5), v = r.tensor([2, 9, 4]);
+    const features = favorFeatures(8, 32, r.fork("omega"));
+    return [
+      linearAttention(q, k, v, { featureMap: "favor+", features }),
+      linearAttention(q, k, v, { featureMap: "favor+", features, causal: true }),
+    ];
+  },
+  "multiHeadAttention (batched, causal, with weights)": () => {
+    const r = rng("webgpu/mha");
+    const w = initMultiHead(12, 3, r.fork("w"));
+    const { output, weights } = multiHeadAttention(r.tensor([2, 7, 12]), w, { causal: true, returnWeights: true });
+    return [output, weights!];
+  },
+  "linformerAttention": () => {
+    const r = rng("webgpu/linformer");
+    const { E, F } = linformerProjections(16, 4, r.fork("EF")).get(0, 0);
+    return [linformerAttention(r.tensor([2, 5, 8]), r.tensor([2, 16, 8]), r.tensor([2, 16, 3]), E, F)];
+  },
+  "sparseAttention (window, global, random, causal)": () => {
+    const r = rng("webgpu/sparse");
+    const pattern = { local: 1, global: [0], random: { perRow: 2, rng: r.fork("pattern") }, causal: true };
+    return [sparseAttention(r.tensor([2, 11, 8]), r.tensor([2, 11, 8]), r.tensor([2, 11, 4]), pattern)];
+  },
+  "clusteredAttention": () => {
+    const r = rng("webgpu/clustered");
+    const q = r.tensor([12, 6], 3), k = r.tensor([12, 6], 3), v = r.tensor([12, 4]);
+    return [clusteredAttention(q, k, v, { clusters: 3, rng: r.fork("k-means") }).output];
+  },
+  "synthesizerAttention (dense and random)": () => {
+    const r = rng("webgpu/synthesizer");
+    const x = r.tensor([2, 6, 8]), v = r.tensor([2, 6, 4]);
+    const dense = initSynthesizer(8, 6, r.fork("dense"), { kind: "dense" });
+    const random = initSynthesizer(8, 6, r.fork("random"), { kind: "random" });
+    const a = synthesizerAttention(x, v, dense, { causal: true }), b = synthesizerAttention(x, v, random);
+    return [a.output, a.weights, b.output, b.weights];
   },
 };
 
