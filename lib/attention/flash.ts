@@ -6,6 +6,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { futureAdditive, futureMask } from "./_masks.ts";
 
 /** Options for {@linkcode flashAttention}. */
 export interface FlashOptions {
@@ -89,13 +90,8 @@ export function flashAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, options
   // Causal additive masks for the diagonal tiles, by tile height: [bq, bq], 0 on and below the diagonal, −∞ above.
   const triangles = new Map<number, tf.Tensor>();
   const triangle = (bq: number) => {
-    if (!triangles.has(bq)) {
-      const i = tf.reshape(tf.range(0, bq, 1, "int32"), [bq, 1]), j = tf.reshape(tf.range(0, bq, 1, "int32"), [1, bq]);
-      const above = tf.greater(j, i);
-      // Made inside a tile's tidy: keep it for the next tiles (disposed at the end).
-      triangles.set(bq, tf.keep(tf.where(above, tf.fill([bq, bq], -Infinity), tf.zeros([bq, bq])))); // [bq, bq]
-      tf.dispose([i, j, above]);
-    }
+    // Made inside a tile's tidy: keep it for the next tiles (disposed at the end).
+    if (!triangles.has(bq)) triangles.set(bq, tf.keep(futureAdditive(bq, bq, 0))); // [bq, bq]
     return triangles.get(bq)!;
   };
 
@@ -118,9 +114,7 @@ export function flashAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, options
           const mask = bk === bq ? triangle(bq) : tf.concat([tf.zeros([bq, bk - bq]), triangle(bq)], 1); // [Bq, Bk]
           return tf.add(s, mask);
         }
-        const iq = tf.reshape(tf.range(diagonal, diagonal + bq, 1, "int32"), [bq, 1]);
-        const jk = tf.reshape(tf.range(j0, j0 + bk, 1, "int32"), [1, bk]);
-        return tf.where(tf.greater(jk, iq), tf.fill(s.shape, -Infinity), s);
+        return tf.where(futureMask(bq, bk, diagonal - j0), tf.fill(s.shape, -Infinity), s);
       };
       if (visible <= blockK) {
         // One key tile holds every visible key: the online recurrence reduces to one fused softmax.

@@ -7,6 +7,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { futureMask } from "./_masks.ts";
 
 /** Options for {@linkcode attention}. */
 export interface AttentionOptions {
@@ -95,9 +96,7 @@ function maskToBlocked(options: AttentionOptions, T: number, S: number): tf.Tens
   }
   if (options.causal) {
     // j > i is the future; with S > T the queries are the last T positions.
-    const i = tf.add(tf.reshape(tf.range(0, T, 1, "int32"), [T, 1]), S - T); // [T, 1]
-    const j = tf.reshape(tf.range(0, S, 1, "int32"), [1, S]); // [1, S]
-    const future = tf.greater(j, i); // [T, S]
+    const future = futureMask(T, S, S - T); // [T, S]
     blocked = blocked ? tf.logicalOr(blocked, future) : future;
   }
   return blocked;

@@ -239,7 +239,11 @@ export function renderResult(r: CheckResult): Displayable {
     lines.push(`… ${r.name}: not implemented yet — 0/${r.maxPoints} points (replace the \`throw\` with your code)`);
   } else {
     const f = r.failure!;
-    lines.push(`✘ ${r.name}: failed on case ${r.casesPassed + 1} of ${r.cases} (${f.case}) — 0/${r.maxPoints} points`);
+    // The input-validation check runs after every case passed: it is not one of the numbered cases.
+    const where = r.casesPassed < r.cases
+      ? `case ${r.casesPassed + 1} of ${r.cases} (${f.case})`
+      : `${f.case}, after passing all ${r.cases} cases`;
+    lines.push(`✘ ${r.name}: failed on ${where} — 0/${r.maxPoints} points`);
     lines.push(`  ${f.message}`);
     if (f.expected !== undefined) lines.push(`  expected: ${f.expected}`);
     if (f.actual !== undefined) lines.push(`  actual:   ${f.actual}`);

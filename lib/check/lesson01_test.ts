@@ -77,6 +77,10 @@ Deno.test("multiHeadParamCount must reject heads that do not divide d", async ()
   const f = await failureOf("multiHeadParamCount", (d: number) => 4 * d * d);
   assertEquals(f.case, "input validation");
   assert(f.message.includes("throw a RangeError"), f.message);
+  // The summary line does not number the validation as a case after the last one.
+  const result = await runCheck(ex.multiHeadParamCount, (d: number) => 4 * d * d);
+  const text = String(bundleOf(renderResult(result))["text/plain"]);
+  assert(text.includes("failed on input validation, after passing all 4 cases"), text);
 });
 
 Deno.test("effectiveWeights check diagnoses transposes, a missing A and feature-major flattening", async () => {
