@@ -122,8 +122,8 @@ await step("deno lint", async () => {
   return { ok: r.code === 0, detail: lastLine(r.text), output: r.text };
 });
 
-await step("deno check lib/ tools/", async () => {
-  const r = await deno(["check", "--quiet", "lib/", "tools/"]);
+await step("deno check lib/ tools/ datasets/", async () => {
+  const r = await deno(["check", "--quiet", "lib/", "tools/", "datasets/"]);
   return { ok: r.code === 0, detail: r.code === 0 ? "no type errors" : "type errors", output: r.text };
 });
 
@@ -143,8 +143,8 @@ await step("lib compiles with tsc and loads in Node (as tslab will use it)", asy
 });
 
 let unitSummary = "";
-await step("unit and doc tests (deno test lib/ tools/)", async () => {
-  const r = await deno(["test", "--allow-all", "--doc", "lib/", "tools/"]);
+await step("unit and doc tests (deno test lib/ tools/ datasets/)", async () => {
+  const r = await deno(["test", "--allow-all", "--doc", "lib/", "tools/", "datasets/"]);
   unitSummary = r.text.split("\n").find((l) => /^(ok|FAILED) \|/.test(l)) ?? lastLine(r.text);
   return { ok: r.code === 0, detail: unitSummary, output: r.text };
 });

@@ -63,16 +63,20 @@ export interface SubmissionGrade {
 const HARNESS = join(ROOT, "tools", "grading", "harness.ts");
 const CHECK_CALL = /^\s*await\s+check\d*\.\w+\([^;]*\);?\s*$/;
 
-/** The TypeScript module the sandbox runs: the notebook's code cells, lib imports pinned, check calls removed. */
+/**
+ * The TypeScript module the sandbox runs: the notebook's code cells, lib/ and datasets/ imports pinned to the
+ * course's folders (the sandbox may read both), check calls removed.
+ */
 export async function extractSubmission(notebookPath: string, names: string[]): Promise<string> {
   const nb = await readNotebook(notebookPath);
-  const lib = pathToUrl(join(ROOT, "lib")) + "/";
+  const lib = pathToUrl(join(ROOT, "lib")) + "/", datasets = pathToUrl(join(ROOT, "datasets")) + "/";
   const code = nb.cells
     .filter((c) => c.cell_type === "code")
     .map((c, i) =>
       `// cell ${i}\n` +
       sourceOf(c).split("\n").map((line) => CHECK_CALL.test(line) ? "" : line).join("\n")
         .replaceAll(/(["'])\.\.\/lib\//g, `$1${lib}`)
+        .replaceAll(/(["'])\.\.\/datasets\//g, `$1${datasets}`)
     ).join("\n");
   const exports = names.map((n) => `  ${JSON.stringify(n)}: typeof ${n} === "undefined" ? undefined : ${n},`).join(
     "\n",
