@@ -72,6 +72,14 @@ export {
   type SparsePattern,
 } from "./attention/sparse.ts";
 export {
+  type BlockPattern,
+  blockPatternDensity,
+  blockPatternKeys,
+  blockPatternMask,
+  blockSparseAttention,
+  type BlockSparseOptions,
+} from "./attention/block_sparse.ts";
+export {
   clusteredAttention,
   type ClusteredOptions,
   type ClusteredResult,

@@ -15,6 +15,7 @@ import { initMultiHead, multiHeadAttention } from "./multi_head.ts";
 import { linformerAttention, linformerProjections } from "./linformer.ts";
 import { sparseAttention } from "./sparse.ts";
 import { clusteredAttention } from "./clustered.ts";
+import { blockSparseAttention } from "./block_sparse.ts";
 import { initSynthesizer, synthesizerAttention } from "./synthesizer.ts";
 
 const TOL = 1e-4; // float32 on two backends with different summation orders
@@ -92,6 +93,17 @@ const KERNELS: Record<string, () => tf.Tensor[]> = {
     const r = rng("webgpu/sparse");
     const pattern = { local: 1, global: [0], random: { perRow: 2, rng: r.fork("pattern") }, causal: true };
     return [sparseAttention(r.tensor([2, 11, 8]), r.tensor([2, 11, 8]), r.tensor([2, 11, 4]), pattern)];
+  },
+  "blockSparseAttention (window, global, random; causal; ragged)": () => {
+    const r = rng("webgpu/block");
+    const q = r.tensor([2, 2, 24, 8]), k = r.tensor([2, 2, 24, 8]), v = r.tensor([2, 2, 24, 5]);
+    const pattern = { block: 4, window: 1, global: [0], random: { perRow: 1, rng: r.fork("pattern") } };
+    const x = r.tensor([11, 8]);
+    return [
+      blockSparseAttention(q, k, v, pattern),
+      blockSparseAttention(q, k, v, { ...pattern, causal: true }),
+      blockSparseAttention(x, x, x, { block: 4, window: 0, global: [1], causal: true }),
+    ];
   },
   "clusteredAttention": () => {
     const r = rng("webgpu/clustered");
