@@ -97,8 +97,12 @@ async function backendsToRun(): Promise<{ name: BackendName; note: string }[]> {
   return list;
 }
 
-/** Median wall time of `fn` after a warm-up run; one timed run when a run takes over `budget` ms. */
-async function medianMs(fn: () => tf.Tensor[], budget = 1500, warmup = true): Promise<number> {
+/**
+ * The fastest of several runs of `fn` after a warm-up run (one timed run when a run takes over `budget` ms).
+ * The minimum, not the median: on a shared machine other work only ever adds time, so the fastest run is the
+ * least disturbed one. Runs still differ: flash at T = 2048 took 50–65 ms in two bench runs on one machine.
+ */
+async function bestMs(fn: () => tf.Tensor[], budget = 1500, warmup = true): Promise<number> {
   const once = async () => {
     const t0 = performance.now();
     const out = fn();
@@ -113,8 +117,7 @@ async function medianMs(fn: () => tf.Tensor[], budget = 1500, warmup = true): Pr
   while (samples.length < (first >= budget ? 1 : 3) || (performance.now() - start < budget && samples.length < 15)) {
     samples.push(await once());
   }
-  samples.sort((a, b) => a - b);
-  return samples[samples.length >> 1];
+  return Math.min(...samples);
 }
 
 /** Tensor bytes at the peak of one call, above what existed before it. */
@@ -142,7 +145,7 @@ async function measure(
   const p = kernel === "matmul" ? tf.softmax(r.tensor([T, T])) : null;
   const inputs = { q, k, v, kT, p };
   const spec = KERNELS[kernel];
-  const ms = await medianMs(() => spec.run(inputs), 1500, options.warmup ?? true);
+  const ms = await bestMs(() => spec.run(inputs), 1500, options.warmup ?? true);
   const peakBytes = options.peak === false ? null : await peakExtraBytes(() => spec.run(inputs));
   tf.dispose([q, k, v, kT, ...(p ? [p] : [])]);
   const entry = { kernel, backend, T, d: D, ms, gflops: spec.flops(T) / ms / 1e6, peakBytes };
@@ -207,7 +210,7 @@ for (const { name } of await backendsToRun()) {
   const own: Entry[] = [];
   // The backend's matMul rate on a square product, for reference.
   const a = rng("bench/square").tensor([1024, 1024]), b = rng("bench/square2").tensor([1024, 1024]);
-  const squareMs = await medianMs(() => [tf.matMul(a, b)]);
+  const squareMs = await bestMs(() => [tf.matMul(a, b)]);
   tf.dispose([a, b]);
   say(`  matMul 1024³: ${fmt(squareMs, 1)} ms = ${fmt(2 * 1024 ** 3 / squareMs / 1e6, 2)} GFLOP/s`);
   summary[`${name}.matmul1024.gflops`] = 2 * 1024 ** 3 / squareMs / 1e6;
