@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { assert, assertEquals } from "../_testing.ts";
 import { initBackend } from "../backend.ts";
 import { type Case, type Exercise, runCheck } from "./core.ts";
-import * as checkHelpers from "./_planted.ts";
+import * as checkHelpers from "./_testing.ts";
 import { lesson03Exercises as ex } from "./lesson03.ts";
 import { hiddenCases } from "../../tools/grading/hidden.ts";
 

@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { assert, assertEquals } from "../_testing.ts";
 import { initBackend } from "../backend.ts";
 import { type Exercise, runCheck } from "./core.ts";
-import * as checkHelpers from "./_planted.ts";
+import * as checkHelpers from "./_testing.ts";
 import { lesson04Exercises as ex } from "./lesson04.ts";
 
 // Reference answers live only in this test (lib/ tests are not part of the student bundle).
