@@ -17,6 +17,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { checkQkv } from "./_check.ts";
 import { Rng } from "../random.ts";
 
 /**
@@ -227,7 +228,7 @@ export function blockSparseAttention(
   pattern: BlockPattern,
   options: BlockSparseOptions = {},
 ): tf.Tensor {
-  checkTensors(q, k, v, options);
+  checkQkv("block-sparse attention", q, k, v, options.scale);
   const r = q.rank;
   const batch = q.shape.slice(0, -2);
   const [T, D] = q.shape.slice(-2);
@@ -370,38 +371,5 @@ function checkPattern(T: number, S: number, pattern: BlockPattern): void {
   if (causal !== undefined && typeof causal !== "boolean") fail(TypeError, `causal must be a boolean, got ${causal}`);
   if (causal && T > S) {
     fail(RangeError, `a causal pattern needs at least as many keys as queries, got T=${T}, S=${S}`);
-  }
-}
-
-function checkTensors(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, options: BlockSparseOptions): void {
-  const what = "block-sparse attention";
-  for (const [name, t] of [["queries", q], ["keys", k], ["values", v]] as const) {
-    if (!(t instanceof tf.Tensor) || t.rank < 2) {
-      throw new TypeError(
-        `Cannot compute ${what}: ${name} must be a tf.Tensor of rank 2 or more ([..., T, D]), got ${
-          t instanceof tf.Tensor ? `shape [${t.shape}]` : typeof t
-        }`,
-      );
-    }
-  }
-  const D = q.shape[q.rank - 1];
-  if (k.shape[k.rank - 1] !== D) {
-    throw new TypeError(
-      `Cannot compute ${what}: keys must have the same last dimension as queries (${D}), got shape [${k.shape}]`,
-    );
-  }
-  if (v.shape[v.rank - 2] !== k.shape[k.rank - 2]) {
-    throw new TypeError(
-      `Cannot compute ${what}: values must have as many rows as keys (${k.shape[k.rank - 2]}), got shape [${v.shape}]`,
-    );
-  }
-  const batch = (t: tf.Tensor) => t.shape.slice(0, -2).join(",");
-  if (batch(q) !== batch(k) || batch(k) !== batch(v)) {
-    throw new TypeError(
-      `Cannot compute ${what}: queries, keys and values must share batch dimensions, got [${q.shape}], [${k.shape}], [${v.shape}]`,
-    );
-  }
-  if (options.scale !== undefined && !Number.isFinite(options.scale)) {
-    throw new RangeError(`Cannot compute ${what}: scale must be a finite number, got ${options.scale}`);
   }
 }

@@ -6,6 +6,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { checkQkv } from "./_check.ts";
 import { futureAdditive, futureMask } from "./_masks.ts";
 
 /** Options for {@linkcode flashAttention}. */
@@ -52,26 +53,10 @@ export function flashAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, options
       throw new RangeError(`Cannot compute flash attention: ${name} must be a positive integer, got ${b}`);
     }
   }
-  for (const [name, t] of [["queries", q], ["keys", k], ["values", v]] as const) {
-    if (!(t instanceof tf.Tensor) || t.rank < 2) {
-      throw new TypeError(
-        `Cannot compute flash attention: ${name} must be a tf.Tensor of rank 2 or more ([..., T, D])`,
-      );
-    }
-  }
+  checkQkv("flash attention", q, k, v, options.scale);
   const r = q.rank;
   const [T, D] = q.shape.slice(-2);
   const S = k.shape[r - 2], Dv = v.shape[r - 1];
-  if (k.shape[r - 1] !== D) {
-    throw new TypeError(
-      `Cannot compute flash attention: keys must have the same last dimension as queries (${D}), got shape [${k.shape}]`,
-    );
-  }
-  if (v.shape[r - 2] !== S) {
-    throw new TypeError(
-      `Cannot compute flash attention: values must have as many rows as keys (${S}), got shape [${v.shape}]`,
-    );
-  }
   if (options.causal && T > S) {
     throw new RangeError(
       `Cannot compute flash attention: a causal mask needs at least as many keys as queries, got T=${T}, S=${S}`,

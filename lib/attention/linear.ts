@@ -11,6 +11,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { checkQkv } from "./_check.ts";
 import { favorFeatureMap } from "./favor.ts";
 
 /** An elementwise feature map φ (see {@linkcode LinearOptions.featureMap} for "favor+"). */
@@ -89,31 +90,6 @@ function checkMap(options: LinearOptions): void {
   }
 }
 
-function check(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor): void {
-  for (const [name, t] of [["queries", q], ["keys", k], ["values", v]] as const) {
-    if (!(t instanceof tf.Tensor) || t.rank < 2) {
-      throw new TypeError(
-        `Cannot compute linear attention: ${name} must be a tf.Tensor of rank 2 or more ([..., T, D])`,
-      );
-    }
-  }
-  const r = q.rank;
-  if (k.shape[r - 1] !== q.shape[r - 1]) {
-    throw new TypeError(
-      `Cannot compute linear attention: keys must have the same last dimension as queries (${
-        q.shape[r - 1]
-      }), got shape [${k.shape}]`,
-    );
-  }
-  if (v.shape[r - 2] !== k.shape[r - 2]) {
-    throw new TypeError(
-      `Cannot compute linear attention: values must have as many rows as keys (${
-        k.shape[r - 2]
-      }), got shape [${v.shape}]`,
-    );
-  }
-}
-
 /**
  * Linear attention, parallel form (causal via prefix sums of φ(k_j) v_jᵀ).
  *
@@ -141,7 +117,7 @@ function check(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor): void {
  * ```
  */
 export function linearAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, options: LinearOptions = {}): tf.Tensor {
-  check(q, k, v);
+  checkQkv("linear attention", q, k, v);
   checkMap(options);
   const { causal = false } = options;
   const r = q.rank;
@@ -187,7 +163,7 @@ export function linearAttentionRecurrent(
   v: tf.Tensor2D,
   options: Omit<LinearOptions, "causal"> = {},
 ): tf.Tensor2D {
-  check(q, k, v);
+  checkQkv("linear attention", q, k, v);
   if (q.rank !== 2) {
     throw new TypeError(`Cannot run the recurrent form: expected [T, D] inputs, got shape [${q.shape}]`);
   }

@@ -15,6 +15,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { checkQkv } from "./_check.ts";
 import { Rng } from "../random.ts";
 
 /**
@@ -211,7 +212,7 @@ export function sparseAttention(
   pattern: SparsePattern,
   options: SparseOptions = {},
 ): tf.Tensor {
-  checkTensors("sparse attention", q, k, v, options);
+  checkQkv("sparse attention", q, k, v, options.scale);
   const T = q.shape[q.rank - 2], S = k.shape[k.rank - 2];
   return gatherAttention(q, k, v, sparseIndices(T, S, pattern), options);
 }
@@ -312,7 +313,7 @@ export function gatherAttention(
   keys: number[][],
   options: SparseOptions = {},
 ): tf.Tensor {
-  checkTensors("gathered attention", q, k, v, options);
+  checkQkv("gathered attention", q, k, v, options.scale);
   const batch = q.shape.slice(0, -2);
   const B = batch.reduce((a, b) => a * b, 1);
   const [T, D] = q.shape.slice(-2);
@@ -465,36 +466,4 @@ function checkKeyLists(keys: number[][], T: number, B: number, S: number): void 
       seen[j] = r;
     }
   });
-}
-
-function checkTensors(what: string, q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, options: SparseOptions): void {
-  for (const [name, t] of [["queries", q], ["keys", k], ["values", v]] as const) {
-    if (!(t instanceof tf.Tensor) || t.rank < 2) {
-      throw new TypeError(
-        `Cannot compute ${what}: ${name} must be a tf.Tensor of rank 2 or more ([..., T, D]), got ${
-          t instanceof tf.Tensor ? `shape [${t.shape}]` : typeof t
-        }`,
-      );
-    }
-  }
-  const D = q.shape[q.rank - 1];
-  if (k.shape[k.rank - 1] !== D) {
-    throw new TypeError(
-      `Cannot compute ${what}: keys must have the same last dimension as queries (${D}), got shape [${k.shape}]`,
-    );
-  }
-  if (v.shape[v.rank - 2] !== k.shape[k.rank - 2]) {
-    throw new TypeError(
-      `Cannot compute ${what}: values must have as many rows as keys (${k.shape[k.rank - 2]}), got shape [${v.shape}]`,
-    );
-  }
-  const batch = (t: tf.Tensor) => t.shape.slice(0, -2).join(",");
-  if (batch(q) !== batch(k) || batch(k) !== batch(v)) {
-    throw new TypeError(
-      `Cannot compute ${what}: queries, keys and values must share batch dimensions, got [${q.shape}], [${k.shape}], [${v.shape}]`,
-    );
-  }
-  if (options.scale !== undefined && !Number.isFinite(options.scale)) {
-    throw new RangeError(`Cannot compute ${what}: scale must be a finite number, got ${options.scale}`);
-  }
 }
