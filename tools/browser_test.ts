@@ -56,6 +56,7 @@ function freePort(): number {
  * @param executedCopy Optional nbclient-executed copy of it, to check that saved outputs render.
  */
 export async function browserTest(notebook: string, executedCopy?: string): Promise<BrowserResult> {
+  const shot = (what: string) => `${basename(notebook, ".ipynb")}-${what}.png`; // e.g. 01-weighted-sums-plot.png
   const executable = await findChromium();
   if (!executable) {
     return { status: "skipped", reason: "no Chromium (install Debian's chromium, or set CHROMIUM_PATH)" };
@@ -134,9 +135,9 @@ export async function browserTest(notebook: string, executedCopy?: string): Prom
     const plots = await countRenderedPlots(page);
     const errors = await page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count();
     const backendLine = await page.locator(".jp-OutputArea-output", { hasText: "backend:" }).count();
-    await page.screenshot({ path: join(shots, "lesson01-top.png") });
+    await page.screenshot({ path: join(shots, shot("top")) });
     await page.locator(PLOT_OUTPUT).nth(1).evaluate((el) => el.scrollIntoView({ block: "center" }));
-    await page.screenshot({ path: join(shots, "lesson01-plot.png") });
+    await page.screenshot({ path: join(shots, shot("plot")) });
     if (errors > 0) {
       const text = await page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").first()
         .innerText();
@@ -157,7 +158,7 @@ export async function browserTest(notebook: string, executedCopy?: string): Prom
     await page.goto(url(name));
     await waitForNotebook(page, `.browser-test/${name}`);
     const reopenedPlots = await countRenderedPlots(page, plots);
-    await page.screenshot({ path: join(shots, "lesson01-reopened.png") });
+    await page.screenshot({ path: join(shots, shot("reopened")) });
     if (reopenedPlots !== plots) throw new Error(`after reopening, ${reopenedPlots} of ${plots} plots rendered`);
 
     // 3. A notebook executed headless by nbclient (untrusted): its saved plots render too.
@@ -168,7 +169,7 @@ export async function browserTest(notebook: string, executedCopy?: string): Prom
       await page.goto(url(`executed-${name}`));
       await waitForNotebook(page, `.browser-test/executed-${name}`);
       executedCopyPlots = await countRenderedPlots(page, plots);
-      await page.screenshot({ path: join(shots, "lesson01-executed-copy.png") });
+      await page.screenshot({ path: join(shots, shot("executed-copy")) });
       if (executedCopyPlots !== plots) {
         throw new Error(`the nbclient-executed copy rendered ${executedCopyPlots} of ${plots} plots when opened`);
       }
@@ -179,7 +180,7 @@ export async function browserTest(notebook: string, executedCopy?: string): Prom
       reopenedPlots,
       executedCopyPlots,
       seconds: (performance.now() - t0) / 1000,
-      screenshots: [join(shots, "lesson01-top.png"), join(shots, "lesson01-plot.png")],
+      screenshots: [join(shots, shot("top")), join(shots, shot("plot"))],
     };
   } catch (err) {
     const tail = log.join("").split("\n").slice(-15).join("\n");
