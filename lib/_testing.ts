@@ -4,7 +4,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs";
 
 export { assert };
 

@@ -14,7 +14,7 @@
  * Private to lib/: {@linkcode initBackend} installs it.
  * @module
  */
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs";
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 interface WasmBackendLike {

@@ -1,4 +1,4 @@
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs";
 import { assert, assertEquals, assertRejects } from "./_testing.ts";
 import { describeBackend, initBackend, webgpuAdapter } from "./backend.ts";
 import { attention } from "./attention/scaled_dot_product.ts";
@@ -56,4 +56,21 @@ Deno.test({
     assert(err < 1e-4, `webgpu differs from cpu by ${err}`);
     await initBackend({ backend: "cpu", print: false });
   },
+});
+
+Deno.test("lib's tf has gradients, optimizers and chained methods on cpu and wasm", async () => {
+  for (const backend of ["cpu", "wasm"] as const) {
+    await initBackend({ backend, print: false });
+    const x = tf.tensor1d([1, -2, 3]);
+    const dx = tf.grad((t: tf.Tensor) => tf.sum(tf.square(t)))(x); // d/dx Σx² = 2x
+    assertEquals(Array.from(dx.dataSync()), [2, -4, 6], backend);
+    const chained = x.square().sum().div(tf.scalar(2)); // methods need tfjs's chained-op registrations
+    assertEquals(chained.dataSync()[0], 7, backend);
+    const w = tf.variable(tf.scalar(4));
+    const opt = tf.train.adam(0.5);
+    for (let i = 0; i < 20; i++) opt.minimize(() => tf.square(w) as tf.Scalar);
+    assert(Math.abs(w.dataSync()[0]) < 4, `${backend}: adam did not move w towards 0`);
+    tf.dispose([x, dx, chained, w]);
+    opt.dispose();
+  }
 });

@@ -3,7 +3,7 @@
  * import it with one line: `import { … } from "../lib/mod.ts";`
  * @module
  */
-export * as tf from "@tensorflow/tfjs-core";
+export * as tf from "@tensorflow/tfjs";
 export { type BackendInfo, type BackendName, BACKENDS, describeBackend, initBackend } from "./backend.ts";
 export { Rng, rng } from "./random.ts";
 export {

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs";
 import seedrandom from "seedrandom";
 
 /** A seeded stream of random numbers. Make one with {@linkcode rng}. */

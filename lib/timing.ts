@@ -2,7 +2,7 @@
  * Wall-clock timing for lessons: warm up, repeat, report the median.
  * @module
  */
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs";
 
 /** What {@linkcode timeIt} measured. */
 export interface Timing {

@@ -18,7 +18,7 @@
  */
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs";
 import { type BackendName, describeBackend, initBackend, webgpuAdapter } from "../lib/backend.ts";
 import { rng } from "../lib/random.ts";
 import { attention } from "../lib/attention/scaled_dot_product.ts";

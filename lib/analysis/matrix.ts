@@ -5,7 +5,7 @@
  * or a 2-D tensor (read back with `dataSync`, float32 values widened exactly to Float64).
  * @module
  */
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs";
 
 /** An m×n matrix of Float64 numbers, row-major: entry (i, j) is `data[i * shape[1] + j]`. */
 export interface Float64Matrix {

@@ -1,4 +1,4 @@
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs";
 import { assertEquals, assertThrows } from "../_testing.ts";
 import { initBackend } from "../backend.ts";
 import { toMatrix, toRows } from "./matrix.ts";

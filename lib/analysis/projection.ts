@@ -7,7 +7,7 @@
  * Shapes: N points, n the dimension projected from, k the dimension projected to (lib/README.md: k).
  * @module
  */
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs";
 import { type MatrixLike, toMatrix } from "./matrix.ts";
 import { Rng } from "../random.ts";
 
@@ -32,7 +32,7 @@ function checkSizes(k: number, n: number, r: Rng, what: string): void {
  * @throws {TypeError} If r is not an {@linkcode Rng}.
  * @example
  * ```ts
- * import * as tf from "@tensorflow/tfjs-core";
+ * import * as tf from "@tensorflow/tfjs";
  * import "@tensorflow/tfjs-backend-cpu";
  * import { rng } from "../random.ts";
  * import { gaussianProjection } from "./projection.ts";
@@ -74,7 +74,7 @@ export interface SparseProjectionOptions {
  * @throws {TypeError} If r is not an {@linkcode Rng}.
  * @example
  * ```ts
- * import * as tf from "@tensorflow/tfjs-core";
+ * import * as tf from "@tensorflow/tfjs";
  * import "@tensorflow/tfjs-backend-cpu";
  * import { rng } from "../random.ts";
  * import { sparseProjection } from "./projection.ts";

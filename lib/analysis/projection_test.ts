@@ -1,4 +1,4 @@
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs";
 import { multiply, subtract, transpose } from "mathjs";
 import { assert, assertEquals, assertNotEqual, assertThrows } from "../_testing.ts";
 import { initBackend } from "../backend.ts";

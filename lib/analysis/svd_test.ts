@@ -1,4 +1,4 @@
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs";
 import { eigs, multiply, transpose } from "mathjs";
 import { assert, assertEquals, assertThrows, maxAbsDiff } from "../_testing.ts";
 import { initBackend } from "../backend.ts";

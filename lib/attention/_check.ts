@@ -2,7 +2,7 @@
  * Input checks shared by the attention kernels. Private to lib/attention/.
  * @module
  */
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs";
 
 /**
  * Throws a TypeError naming the kernel (`what`) unless q [..., T, D], k [..., S, D] and v [..., S, Dv] are tensors

@@ -3,7 +3,7 @@
  * T = S = 1024; writing the same T·S bytes from a typed array costs ~2 ms.) Private to lib/attention/.
  * @module
  */
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs";
 
 /** [T, S] bool: true where key j is in query i's future, j > i + offset. */
 export function futureMask(T: number, S: number, offset: number): tf.Tensor2D {

@@ -16,7 +16,7 @@
  * this file) is the number of keys a query block sees (its key blocks times `block`).
  * @module
  */
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs";
 import { checkQkv } from "./_check.ts";
 import { Rng } from "../random.ts";
 
@@ -120,7 +120,7 @@ export function blockPatternKeys(T: number, S: number, pattern: BlockPattern): n
  * @returns [T, S] bool tensor (the caller owns it).
  * @example
  * ```ts
- * import * as tf from "@tensorflow/tfjs-core";
+ * import * as tf from "@tensorflow/tfjs";
  * import "@tensorflow/tfjs-backend-cpu";
  * import { blockPatternMask } from "./block_sparse.ts";
  * await tf.setBackend("cpu");
@@ -203,7 +203,7 @@ export interface BlockSparseOptions {
  * @returns [..., T, Dv] the output (the caller owns it).
  * @example
  * ```ts
- * import * as tf from "@tensorflow/tfjs-core";
+ * import * as tf from "@tensorflow/tfjs";
  * import "@tensorflow/tfjs-backend-cpu";
  * import { blockPatternMask, blockSparseAttention } from "./block_sparse.ts";
  * import { attention } from "./scaled_dot_product.ts";

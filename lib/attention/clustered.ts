@@ -10,7 +10,7 @@
  * Shape alphabet (lib/README.md): T query tokens, S key tokens, D features per head; C clusters.
  * @module
  */
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../random.ts";
 import { gatherAttention } from "./sparse.ts";
 
@@ -201,7 +201,7 @@ export type ClusteredResult = {
  * @returns The output, the cluster of every query and key, and the centroids (the caller owns `output`).
  * @example
  * ```ts
- * import * as tf from "@tensorflow/tfjs-core";
+ * import * as tf from "@tensorflow/tfjs";
  * import "@tensorflow/tfjs-backend-cpu";
  * import { clusteredAttention } from "./clustered.ts";
  * import { rng } from "../random.ts";

@@ -14,7 +14,7 @@
  * plain `x·Ω` (no transposed matMul, which is ~10× slower on wasm).
  * @module
  */
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../random.ts";
 
 /** Options for {@linkcode favorOmega} and {@linkcode favorFeatures}. */
@@ -111,7 +111,7 @@ export function favorOmega(D: number, M: number, r: Rng, options: FavorFeaturesO
  * @returns [D, M] float32 (the caller owns it).
  * @example
  * ```ts
- * import * as tf from "@tensorflow/tfjs-core";
+ * import * as tf from "@tensorflow/tfjs";
  * import "@tensorflow/tfjs-backend-cpu";
  * import { favorFeatures } from "./favor.ts";
  * import { rng } from "../random.ts";
@@ -149,7 +149,7 @@ export function favorFeatures(D: number, M: number, r: Rng, options: FavorFeatur
  * @returns [..., T, M] positive features (the caller owns it).
  * @example
  * ```ts
- * import * as tf from "@tensorflow/tfjs-core";
+ * import * as tf from "@tensorflow/tfjs";
  * import "@tensorflow/tfjs-backend-cpu";
  * import { favorFeatureMap, favorFeatures } from "./favor.ts";
  * import { rng } from "../random.ts";

@@ -1,4 +1,4 @@
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs";
 import { assert, assertEquals, assertThrows, f32, maxAbsDiff, naiveAttention } from "../_testing.ts";
 import { initBackend } from "../backend.ts";
 import { rng } from "../random.ts";

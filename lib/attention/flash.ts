@@ -5,7 +5,7 @@
  * e^{m_old − m_new}). Extra memory per step is one [.., Bq, Bk] tile.
  * @module
  */
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs";
 import { checkQkv } from "./_check.ts";
 import { futureAdditive, futureMask } from "./_masks.ts";
 
@@ -36,7 +36,7 @@ export interface FlashOptions {
  * @returns [..., T, Dv] the output (the caller owns it).
  * @example
  * ```ts
- * import * as tf from "@tensorflow/tfjs-core";
+ * import * as tf from "@tensorflow/tfjs";
  * import "@tensorflow/tfjs-backend-cpu";
  * import { flashAttention } from "./flash.ts";
  * await tf.setBackend("cpu");

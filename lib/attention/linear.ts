@@ -10,7 +10,7 @@
  * exp(qᵀk·scale), so the output estimates softmax attention; M is then the number of random features.
  * @module
  */
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs";
 import { checkQkv } from "./_check.ts";
 import { favorFeatureMap } from "./favor.ts";
 
@@ -100,7 +100,7 @@ function checkMap(options: LinearOptions): void {
  * @returns [..., T, Dv] (the caller owns it).
  * @example
  * ```ts
- * import * as tf from "@tensorflow/tfjs-core";
+ * import * as tf from "@tensorflow/tfjs";
  * import "@tensorflow/tfjs-backend-cpu";
  * import { linearAttention } from "./linear.ts";
  * import { favorFeatures } from "./favor.ts";

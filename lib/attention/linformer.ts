@@ -10,7 +10,7 @@
  * features, k projected length.
  * @module
  */
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs";
 import type { Rng } from "../random.ts";
 import { attention } from "./scaled_dot_product.ts";
 
@@ -85,7 +85,7 @@ function isPositiveInteger(n: unknown): n is number {
  * @throws {RangeError} If S, k, heads or layers is not a positive integer, k > S, or sharing is unknown.
  * @example
  * ```ts
- * import * as tf from "@tensorflow/tfjs-core";
+ * import * as tf from "@tensorflow/tfjs";
  * import "@tensorflow/tfjs-backend-cpu";
  * import { rng } from "../random.ts";
  * import { linformerProjections } from "./linformer.ts";
@@ -165,7 +165,7 @@ export function linformerProjections(
  * @throws {RangeError} If `causal` is true or `scale` is not finite.
  * @example
  * ```ts
- * import * as tf from "@tensorflow/tfjs-core";
+ * import * as tf from "@tensorflow/tfjs";
  * import "@tensorflow/tfjs-backend-cpu";
  * import { linformerAttention } from "./linformer.ts";
  * await tf.setBackend("cpu");

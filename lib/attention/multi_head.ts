@@ -8,7 +8,7 @@
  * D features per head; Dv is the per-head value width (D unless a narrower value map is asked for).
  * @module
  */
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs";
 import type { Cost } from "../costs.ts";
 import type { Rng } from "../random.ts";
 import { attention } from "./scaled_dot_product.ts";
@@ -86,7 +86,7 @@ function isPositiveInteger(n: unknown): n is number {
  * @throws {RangeError} If d, heads or dv is not a positive integer, or heads does not divide d.
  * @example
  * ```ts
- * import * as tf from "@tensorflow/tfjs-core";
+ * import * as tf from "@tensorflow/tfjs";
  * import "@tensorflow/tfjs-backend-cpu";
  * import { rng } from "../random.ts";
  * import { initMultiHead } from "./multi_head.ts";
@@ -127,7 +127,7 @@ export function initMultiHead(d: number, heads: number, r: Rng, options: MultiHe
  * @throws {RangeError} If heads is not a positive integer that divides d.
  * @example
  * ```ts
- * import * as tf from "@tensorflow/tfjs-core";
+ * import * as tf from "@tensorflow/tfjs";
  * import "@tensorflow/tfjs-backend-cpu";
  * import { splitHeads } from "./multi_head.ts";
  * await tf.setBackend("cpu");
@@ -161,7 +161,7 @@ export function splitHeads(x: tf.Tensor, heads: number): tf.Tensor {
  * @throws {TypeError} If x is not a tensor of rank 3 or more.
  * @example
  * ```ts
- * import * as tf from "@tensorflow/tfjs-core";
+ * import * as tf from "@tensorflow/tfjs";
  * import "@tensorflow/tfjs-backend-cpu";
  * import { mergeHeads } from "./multi_head.ts";
  * await tf.setBackend("cpu");
@@ -197,7 +197,7 @@ export function mergeHeads(x: tf.Tensor): tf.Tensor {
  * @throws {RangeError} If the head count is bad, or a causal mask has fewer keys than queries.
  * @example
  * ```ts
- * import * as tf from "@tensorflow/tfjs-core";
+ * import * as tf from "@tensorflow/tfjs";
  * import "@tensorflow/tfjs-backend-cpu";
  * import { rng } from "../random.ts";
  * import { initMultiHead, multiHeadAttention } from "./multi_head.ts";

@@ -6,7 +6,7 @@
  * tokens, D features per head.
  * @module
  */
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs";
 import { futureMask } from "./_masks.ts";
 
 /** Options for {@linkcode attention}. */
@@ -47,7 +47,7 @@ export type AttentionResult = {
  * @returns The output [..., T, Dv] and the weights [..., T, S].
  * @example
  * ```ts
- * import * as tf from "@tensorflow/tfjs-core";
+ * import * as tf from "@tensorflow/tfjs";
  * import "@tensorflow/tfjs-backend-cpu";
  * import { attention } from "./scaled_dot_product.ts";
  * await tf.setBackend("cpu");

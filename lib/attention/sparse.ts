@@ -14,7 +14,7 @@
  * this file) is the padded number of keys per query.
  * @module
  */
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs";
 import { checkQkv } from "./_check.ts";
 import { Rng } from "../random.ts";
 
@@ -131,7 +131,7 @@ export function sparseIndices(T: number, S: number, pattern: SparsePattern): num
  * @returns [T, S] bool tensor (the caller owns it).
  * @example
  * ```ts
- * import * as tf from "@tensorflow/tfjs-core";
+ * import * as tf from "@tensorflow/tfjs";
  * import "@tensorflow/tfjs-backend-cpu";
  * import { sparseMask } from "./sparse.ts";
  * await tf.setBackend("cpu");
@@ -190,7 +190,7 @@ export interface SparseOptions {
  * @returns [..., T, Dv] the output (the caller owns it).
  * @example
  * ```ts
- * import * as tf from "@tensorflow/tfjs-core";
+ * import * as tf from "@tensorflow/tfjs";
  * import "@tensorflow/tfjs-backend-cpu";
  * import { sparseAttention, sparseMask } from "./sparse.ts";
  * import { attention } from "./scaled_dot_product.ts";
@@ -295,7 +295,7 @@ export function gatherPlan(keys: number[][]): GatherPlan {
  * @returns [..., T, Dv] the output (the caller owns it).
  * @example
  * ```ts
- * import * as tf from "@tensorflow/tfjs-core";
+ * import * as tf from "@tensorflow/tfjs";
  * import "@tensorflow/tfjs-backend-cpu";
  * import { gatherAttention } from "./sparse.ts";
  * await tf.setBackend("cpu");

@@ -9,7 +9,7 @@
  * Shape alphabet (lib/README.md): T tokens (S = T), d model width, D features per head.
  * @module
  */
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../random.ts";
 
 /** The two Synthesizer variants implemented. */
@@ -55,7 +55,7 @@ export interface SynthesizerInitOptions {
  * @returns The weights (the caller owns them).
  * @example
  * ```ts
- * import * as tf from "@tensorflow/tfjs-core";
+ * import * as tf from "@tensorflow/tfjs";
  * import "@tensorflow/tfjs-backend-cpu";
  * import { initSynthesizer } from "./synthesizer.ts";
  * import { rng } from "../random.ts";
@@ -120,7 +120,7 @@ export type SynthesizerResult = {
  * @returns The output [..., T, Dv] and the weights [..., T, T] (the caller owns both).
  * @example
  * ```ts
- * import * as tf from "@tensorflow/tfjs-core";
+ * import * as tf from "@tensorflow/tfjs";
  * import "@tensorflow/tfjs-backend-cpu";
  * import { initSynthesizer, synthesizerAttention } from "./synthesizer.ts";
  * import { rng } from "../random.ts";

@@ -3,7 +3,7 @@
  * lavapipe (Vulkan on the CPU; .ci/run installs mesa-vulkan-drivers): slow, but it runs the same WGSL shaders a
  * real GPU runs. Without any adapter the tests are ignored — except under CI=true, where that is a failure.
  */
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs";
 import { assert } from "../_testing.ts";
 import { initBackend, webgpuAdapter } from "../backend.ts";
 import { rng } from "../random.ts";

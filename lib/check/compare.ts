@@ -2,7 +2,7 @@
  * Comparisons that checks use to turn a student's value into a verdict.
  * @module
  */
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs";
 import { describe, type Verdict } from "./core.ts";
 
 /** A known wrong answer and what it says about the misconception behind it. */

@@ -10,7 +10,7 @@
  * tables), so the student bundle ships no reference solution.
  * @module
  */
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs";
 import { type Displayable, displayable, show } from "../display.ts";
 
 /** Thrown by exercise stubs until the student writes the function. */

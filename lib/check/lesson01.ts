@@ -16,7 +16,7 @@
  * - every exercise: inputs mutated (lib/check/core.ts).
  * @module
  */
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs";
 import { rng } from "../random.ts";
 import { check, describe, type Exercise, type Verdict } from "./core.ts";
 import { allClose, expectClose, expectCount, readMatrix } from "./compare.ts";

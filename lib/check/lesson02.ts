@@ -19,7 +19,7 @@
  * - every exercise: inputs mutated (lib/check/core.ts).
  * @module
  */
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs";
 import { type Case, check, describe, type Exercise, type Verdict } from "./core.ts";
 import { allClose, expectClose, readMatrix } from "./compare.ts";
 

@@ -23,7 +23,7 @@
  * - every exercise: inputs mutated (lib/check/core.ts).
  * @module
  */
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs";
 import { check, describe, type Exercise, type Verdict } from "./core.ts";
 import { expectClose, expectCount, type Misconception, readMatrix } from "./compare.ts";
 

@@ -1,4 +1,4 @@
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs";
 import { assert, assertEquals } from "../_testing.ts";
 import { initBackend } from "../backend.ts";
 import { type Case, type Exercise, runCheck } from "./core.ts";

@@ -22,7 +22,7 @@
  * (A transposed Jacobian is not a distinct mistake: diag(y) − y yᵀ is symmetric.)
  * @module
  */
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs";
 import { check, describe, type Exercise, type Verdict } from "./core.ts";
 import { allClose, expectClose, readMatrix } from "./compare.ts";
 

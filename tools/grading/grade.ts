@@ -22,7 +22,7 @@ import { tmpdir } from "node:os";
 import { initBackend } from "../../lib/backend.ts";
 import { type Case, type CheckResult, type Exercise, runCheck } from "../../lib/check/core.ts";
 import { exercisesByLesson } from "../../lib/check/mod.ts";
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs";
 import { type CallRecord, fromWire, replayer, toWire, type Wire } from "./protocol.ts";
 import { hiddenCases } from "./hidden.ts";
 import { readNotebook, sourceOf } from "../notebook.ts";

@@ -6,7 +6,7 @@
  * Expected counts are computed by hand from the lesson's formulas.
  * @module
  */
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs";
 import type { Case, Verdict } from "../../lib/check/core.ts";
 import { expectClose, expectCount, readMatrix } from "../../lib/check/compare.ts";
 import { softmaxRows, verifyEffective } from "../../lib/check/lesson01.ts";

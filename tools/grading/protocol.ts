@@ -6,7 +6,7 @@
  * sandbox can at most change what the function appears to return.
  * @module
  */
-import * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs";
 import { PromiseTimeout } from "../../lib/check/core.ts";
 
 /** A value as JSON. */
