@@ -1,6 +1,6 @@
 /**
  * The course library. Notebooks in notebooks/, exercises/ and solutions/
- * import it with one line: `import { … } from "../lib/mod.ts";`
+ * import it with one line: `import { … } from "attention-course";` (deno.json maps the name here)
  * @module
  */
 export * as tf from "@tensorflow/tfjs";

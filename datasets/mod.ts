@@ -1,0 +1,5 @@
+/**
+ * The course's data: notebooks import it as `attention-course/datasets` (mapped in deno.json).
+ * @module
+ */
+export * from "./embeddings.ts";
