@@ -3,3 +3,5 @@
  * @module
  */
 export * from "./embeddings.ts";
+export * from "./listops.ts";
+export * from "./pathfinder.ts";
