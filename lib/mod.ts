@@ -6,23 +6,7 @@
 export * as tf from "@tensorflow/tfjs";
 export { type BackendInfo, type BackendName, BACKENDS, describeBackend, initBackend } from "./backend.ts";
 export { Rng, rng } from "./random.ts";
-export {
-  bundleOf,
-  type Displayable,
-  type Figure,
-  formatNumber,
-  inNotebook,
-  markdown,
-  type MimeBundle,
-  plot,
-  PLOTLY_MIME,
-  progress,
-  type ProgressBar,
-  show,
-  table,
-  tex,
-  update,
-} from "./display.ts";
+export * from "./display/mod.ts";
 export { attentionLayerCost, type Cost, denseLayerCost, exactRatio, formatFraction, math } from "./costs.ts";
 export { attention, type AttentionOptions, type AttentionResult } from "./attention/scaled_dot_product.ts";
 export { flashAttention, type FlashOptions } from "./attention/flash.ts";
@@ -97,4 +81,13 @@ export {
   type SynthesizerWeights,
 } from "./attention/synthesizer.ts";
 export * from "./analysis/mod.ts";
-export { timeIt, type Timing } from "./timing.ts";
+export {
+  type CaseTiming,
+  type InterleaveOptions,
+  type Sweep,
+  sweepSeries,
+  timeInterleaved,
+  timeIt,
+  timeSweep,
+  type Timing,
+} from "./timing.ts";

@@ -14,7 +14,7 @@ import { KERNEL_NAME, ROOT, setup, SetupError, venvBin } from "./setup.ts";
 import { findOutputs, findUnformatted, type NotebookProblem, typecheckNotebooks } from "./check_notebooks.ts";
 import { drift } from "./exercises.ts";
 import { listNotebooks } from "./notebook.ts";
-import { browserTest } from "./browser_test.ts";
+import { browserTest } from "./browser_check.ts";
 
 interface StepResult {
   ok: boolean;

@@ -11,7 +11,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { type Displayable, displayable, show } from "../display.ts";
+import { type Displayable, displayable, show } from "../display/mod.ts";
 
 /** Thrown by exercise stubs until the student writes the function. */
 export class NotImplementedError extends Error {

@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { assert, assertEquals } from "../_testing.ts";
 import { initBackend } from "../backend.ts";
-import { bundleOf } from "../display.ts";
+import { bundleOf } from "../display/mod.ts";
 import { CHECK_MIME, NotImplementedError, renderResult, runCheck } from "./core.ts";
 import { lesson01Exercises as ex } from "./lesson01.ts";
 
