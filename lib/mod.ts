@@ -23,6 +23,8 @@ export {
   type FavorFeaturesOptions,
   type FavorMapOptions,
   favorOmega,
+  trigFeatureMap,
+  type TrigMapOptions,
 } from "./attention/favor.ts";
 export {
   initMultiHead,
@@ -80,6 +82,16 @@ export {
   type SynthesizerResult,
   type SynthesizerWeights,
 } from "./attention/synthesizer.ts";
+export {
+  lshAttention,
+  type LshAttentionOptions,
+  type LshAttentionResult,
+  lshHash,
+  lshKeyLists,
+  type LshListOptions,
+  type LshRotation,
+  lshRotations,
+} from "./attention/lsh.ts";
 export * from "./analysis/mod.ts";
 export {
   type CaseTiming,

@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import { assert, assertEquals, assertThrows, f32, maxAbsDiff, naiveAttention } from "../_testing.ts";
 import { initBackend } from "../backend.ts";
 import { rng } from "../random.ts";
-import { favorFeatureMap, favorFeatures, favorOmega } from "./favor.ts";
+import { favorFeatureMap, favorFeatures, favorOmega, trigFeatureMap } from "./favor.ts";
 import { linearAttention, linearAttentionRecurrent } from "./linear.ts";
 
 const TOL = 1e-5;
@@ -422,4 +422,82 @@ Deno.test("Orthogonal features also give a lower attention-output error than iid
   const orth = small.map((M) => performerErrors(M, true, 96).output);
   const ratio = orth.reduce((a, e, i) => a + e / iid[i], 0) / small.length;
   assert(ratio < 0.97, `orthogonal/iid output error ${ratio.toFixed(3)}: iid ${fmt(iid)}; orthogonal ${fmt(orth)}`);
+});
+
+/** The slow twin of trigFeatureMap on one [T, D] slice: exp(‖x'‖²/2)/√M · [sin(ω_iᵀx')…, cos(ω_iᵀx')…] in Float64. */
+function twinTrig(x: Float64Array, T: number, omega: Float64Array[], scale: number): Float64Array {
+  const M = omega.length, D = omega[0].length;
+  const out = new Float64Array(T * 2 * M);
+  for (let t = 0; t < T; t++) {
+    let sq = 0;
+    for (let c = 0; c < D; c++) sq += (x[t * D + c] * scale) ** 2;
+    const amp = Math.exp(sq / 2) / Math.sqrt(M);
+    for (let i = 0; i < M; i++) {
+      let p = 0;
+      for (let c = 0; c < D; c++) p += omega[i][c] * x[t * D + c] * scale;
+      out[t * 2 * M + i] = amp * Math.sin(p);
+      out[t * 2 * M + M + i] = amp * Math.cos(p);
+    }
+  }
+  return out;
+}
+
+for (const backend of ["cpu", "wasm"] as const) {
+  Deno.test(`trigFeatureMap() matches the Float64 formula (${backend})`, async () => {
+    await initBackend({ backend, print: false });
+    const r = rng("trig-map");
+    const D = 6;
+    for (const [T, M, scale] of [[1, 3, undefined], [7, 12, undefined], [5, 20, 0.4]] as const) {
+      const omega = asF32(favorOmega(D, M, r.fork(`${T}-${M}`)));
+      const w = omegaTensor(omega), xa = r.normalArray(T * D);
+      const x = f32(xa, [T, D]);
+      const before = tf.memory().numTensors;
+      const out = trigFeatureMap(x, w, { scale });
+      assertEquals(out.shape, [T, 2 * M]);
+      const twin = twinTrig(Float64Array.from(Float32Array.from(xa)), T, omega, scale ?? D ** -0.25);
+      const err = maxAbsDiff(out.dataSync(), twin);
+      assert(err < 1e-5 * Math.max(...twin.map(Math.abs)), `T=${T} M=${M}: error ${err}`);
+      out.dispose();
+      assertEquals(tf.memory().numTensors, before, "trigFeatureMap() leaked tensors");
+      tf.dispose([x, w]);
+    }
+  });
+}
+
+Deno.test("trigonometric and positive features both estimate exp(xᵀy) without bias; only positive ones get precise where it is small", async () => {
+  await initBackend({ backend: "cpu", print: false });
+  // x = −y (‖x‖ = ‖y‖ = 1): the kernel is e^{−1} ≈ 0.37 and ‖x + y‖ = 0. One ω per draw (M = 1), 4000 draws.
+  // Theory (Choromanski et al. 2021, Lemma 2; derived in lesson 07): Var_pos = SM²(e^{‖x+y‖²} − 1) = 0 here;
+  // Var_trig = e^{‖x‖²+‖y‖²}(1 − e^{−‖x−y‖²})²/2 = e²(1 − e^{−4})²/2 ≈ 3.55.
+  const draws = 4000;
+  const omega = favorFeatures(2, draws, rng("trig-bias"), { orthogonal: false }); // [2, draws]
+  const x = tf.tensor2d([[0.6, 0.8]]), y = tf.tensor2d([[-0.6, -0.8]]), y2 = tf.tensor2d([[0.8, -0.6]]);
+  const perDraw = (map: "trig" | "pos", a: tf.Tensor, b: tf.Tensor): Float64Array =>
+    Float64Array.from(tf.tidy(() => {
+      const f = (t: tf.Tensor) =>
+        map === "trig"
+          ? trigFeatureMap(t, omega, { scale: 1 })
+          : favorFeatureMap(t, omega, { scale: 1, stabilize: false });
+      const prod = tf.mul(f(a), f(b)); // [1, draws] or [1, 2·draws]: Σ over a draw's features = one estimate / M
+      const single = map === "trig"
+        ? tf.add(tf.slice(prod, [0, 0], [1, draws]), tf.slice(prod, [0, draws], [1, draws]))
+        : prod;
+      return tf.mul(single, draws).dataSync() as Float32Array; // estimates with M = 1, one per ω
+    }));
+  const stats = (e: Float64Array) => {
+    const mean = e.reduce((s, v) => s + v, 0) / e.length;
+    return { mean, variance: e.reduce((s, v) => s + (v - mean) ** 2, 0) / (e.length - 1) };
+  };
+  for (const [b, kernel] of [[y, Math.exp(-1)], [y2, 1]] as const) {
+    for (const map of ["trig", "pos"] as const) {
+      const { mean, variance } = stats(perDraw(map, x, b));
+      const se = Math.sqrt(variance / draws);
+      assert(Math.abs(mean - kernel) < 4 * se + 1e-6, `${map}: mean ${mean} vs kernel ${kernel} (se ${se})`);
+    }
+  }
+  const pos = stats(perDraw("pos", x, y)), trig = stats(perDraw("trig", x, y));
+  assert(pos.variance < 1e-10, `positive features at x = −y should be exact, variance ${pos.variance}`);
+  const theory = Math.exp(2) * (1 - Math.exp(-4)) ** 2 / 2;
+  assert(Math.abs(trig.variance / theory - 1) < 0.15, `trig variance ${trig.variance} vs theory ${theory}`);
+  tf.dispose([omega, x, y, y2]);
 });
