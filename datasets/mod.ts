@@ -5,3 +5,4 @@
 export * from "./embeddings.ts";
 export * from "./listops.ts";
 export * from "./pathfinder.ts";
+export * from "./corpus.ts";
