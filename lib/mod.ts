@@ -103,3 +103,4 @@ export {
   timeSweep,
   type Timing,
 } from "./timing.ts";
+export * from "./model/mod.ts";

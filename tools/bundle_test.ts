@@ -59,14 +59,15 @@ Deno.test("the student bundle ships lessons, exercises and lib, but no solution 
         "tools/setup.ts",
         "tools/lab.ts",
         "tools/requirements.txt",
+        "tools/requirements-model.txt",
       ]
     ) {
       assert(files.has(must), `missing ${must}`);
     }
     assert([...files.keys()].some((f) => f.startsWith("exercises/") && f.endsWith(".ipynb")), "no exercise notebooks");
     assert(
-      ![...files.keys()].some((f) => f.startsWith("solutions/") || f.endsWith("_test.ts")),
-      "solutions or tests leaked",
+      ![...files.keys()].some((f) => f.startsWith("solutions/") || f.endsWith("_test.ts") || f.includes("/testdata/")),
+      "solutions, tests or test data leaked",
     );
     const regions = await secretRegions();
     assert(regions.length > 0, "the solutions have solution regions to look for");

