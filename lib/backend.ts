@@ -14,6 +14,7 @@ import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-backend-wasm";
 import "@tensorflow/tfjs-backend-webgpu";
 import { installWasmMatMulFix } from "./_wasm_matmul_fix.ts";
+import "./_wasm_fallbacks.ts"; // kernels wasm lacks (tf.einsum …) run through the cpu backend's
 
 /** The backends this course knows, fastest first. */
 export const BACKENDS = ["webgpu", "tensorflow", "wasm", "cpu"] as const;
