@@ -258,8 +258,8 @@ export async function gradeSubmission(
 async function replay(
   name: string,
   m: { records: CallRecord[]; hiddenRecords?: CallRecord[]; notFunction?: Wire },
-  exercises: Record<string, Exercise<never>>,
-  hidden: Case<never>[],
+  exercises: Record<string, Exercise>,
+  hidden: Case<unknown[]>[],
 ): Promise<ExerciseGrade> {
   const exercise = exercises[name];
   const fn = m.notFunction !== undefined ? fromWire(m.notFunction) : replayer(m.records ?? []);
