@@ -467,7 +467,7 @@ export function softmaxScaleOf(
  * ```ts
  * import { nameDivisor } from "./compare.ts";
  * const cause = nameDivisor(2, ["√d", 2], [["1 (no scaling)", 1], ["d", 4]]);
- * if (!cause?.includes("you divided the scores by 1 (no scaling)")) throw new Error(cause);
+ * if (!cause?.startsWith("you did not scale the scores")) throw new Error(cause);
  * ```
  */
 export function nameDivisor(
