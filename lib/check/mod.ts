@@ -9,12 +9,16 @@ export * from "./lesson01.ts";
 export * from "./lesson02.ts";
 export * from "./lesson03.ts";
 export * from "./lesson04.ts";
+export * from "./lesson07.ts";
+export * from "./lesson08.ts";
 
 import type { Exercise } from "./core.ts";
 import { lesson01Exercises } from "./lesson01.ts";
 import { lesson02Exercises } from "./lesson02.ts";
 import { lesson03Exercises } from "./lesson03.ts";
 import { lesson04Exercises } from "./lesson04.ts";
+import { lesson07Exercises } from "./lesson07.ts";
+import { lesson08Exercises } from "./lesson08.ts";
 
 /** Every lesson's exercises, by lesson number ("01") and function name, for the grader. */
 export const exercisesByLesson: Record<string, Record<string, Exercise>> = {
@@ -22,4 +26,6 @@ export const exercisesByLesson: Record<string, Record<string, Exercise>> = {
   "02": lesson02Exercises,
   "03": lesson03Exercises,
   "04": lesson04Exercises,
+  "07": lesson07Exercises,
+  "08": lesson08Exercises,
 };

@@ -36,7 +36,27 @@ import {
 import * as h01 from "./hidden01_cases.ts";
 import * as h02 from "./hidden02_cases.ts";
 import * as h03 from "./hidden03_cases.ts";
+import {
+  causalCase,
+  crossoverCase,
+  featureCase,
+  lesson07Exercises,
+  linearCase,
+  orthogonalCase,
+  stepCase,
+} from "../../lib/check/lesson07.ts";
+import {
+  clusterCase,
+  lesson08Exercises,
+  linksCase,
+  lshCase,
+  patternMaskCase,
+  reachCase,
+  sparseFlopCase,
+} from "../../lib/check/lesson08.ts";
 import * as h04 from "./hidden04_cases.ts";
+import * as h07 from "./hidden07_cases.ts";
+import * as h08 from "./hidden08_cases.ts";
 
 /** Hidden cases of a lesson: for any of its exercises, cases with that exercise's arguments. */
 export type HiddenFor<E> = { [K in keyof E]?: E[K] extends Exercise<infer A> ? Case<A>[] : never };
@@ -72,10 +92,30 @@ export const hidden04 = {
   temperatureForMaxWeight: h04.HIDDEN_TEMPERATURE_CASES.map(temperatureCase),
 } satisfies HiddenFor<typeof lesson04Exercises>;
 
+export const hidden07 = {
+  reorderCrossover: h07.HIDDEN_CROSSOVER_CASES.map(crossoverCase),
+  linearAttention: h07.HIDDEN_LINEAR_CASES.map(linearCase),
+  causalLinearAttention: h07.HIDDEN_CAUSAL_CASES.map(causalCase),
+  linearAttentionStep: h07.HIDDEN_STEP_CASES.map(stepCase),
+  positiveRandomFeatures: h07.HIDDEN_FEATURE_CASES.map(featureCase),
+  orthogonalRandomFeatures: h07.HIDDEN_ORTHOGONAL_CASES.map(orthogonalCase),
+} satisfies HiddenFor<typeof lesson07Exercises>;
+
+export const hidden08 = {
+  patternMask: h08.HIDDEN_MASK_CASES.map(patternMaskCase),
+  attentionFlops: h08.HIDDEN_FLOP_CASES.map(sparseFlopCase),
+  reachAfter: h08.HIDDEN_REACH_CASES.map(reachCase),
+  lshBuckets: h08.HIDDEN_LSH_CASES.map(lshCase),
+  causalClusteredAttention: h08.HIDDEN_CLUSTER_CASES.map(clusterCase),
+  randomLinks: h08.HIDDEN_LINKS_CASES.map(linksCase),
+} satisfies HiddenFor<typeof lesson08Exercises>;
+
 /** Hidden cases by lesson and exercise name. */
 export const hiddenCases: Record<string, Record<string, Case<unknown[]>[] | undefined>> = {
   "01": hidden01,
   "02": hidden02,
   "03": hidden03,
   "04": hidden04,
+  "07": hidden07,
+  "08": hidden08,
 };
