@@ -2,10 +2,14 @@
  * Gets TensorFlow.js ready on the fastest backend this machine has.
  *
  * Order of preference: `webgpu` on a real (hardware) GPU adapter, then
- * `tensorflow` (the native `@tensorflow/tfjs-node` binding, optional), then
- * `wasm` (SIMD), then `cpu`. The environment variable `ATTN_BACKEND`
- * (`auto`, `webgpu`, `tensorflow`, `wasm` or `cpu`) forces one; a forced
- * backend that is unavailable is an error, never a silent fallback.
+ * `native` (the wasm backend with its matrix products in a BLAS and softmax/exp
+ * in compiled C, through Deno FFI: lib/native/), then `tensorflow` (the
+ * `@tensorflow/tfjs-node` binding to libtensorflow, optional), then `wasm`
+ * (SIMD), then `cpu`. The environment variable `ATTN_BACKEND` (`auto`,
+ * `webgpu`, `native`, `tensorflow`, `wasm` or `cpu`) forces one, so
+ * `ATTN_BACKEND=wasm` refuses the native paths; a forced backend that is
+ * unavailable is an error, never a silent fallback. The line printed says
+ * why each faster backend was skipped.
  *
  * @module
  */
@@ -17,7 +21,7 @@ import { installWasmMatMulFix } from "./_wasm_matmul_fix.ts";
 import "./_wasm_fallbacks.ts"; // kernels wasm lacks (tf.einsum …) run through the cpu backend's
 
 /** The backends this course knows, fastest first. */
-export const BACKENDS = ["webgpu", "tensorflow", "wasm", "cpu"] as const;
+export const BACKENDS = ["webgpu", "native", "tensorflow", "wasm", "cpu"] as const;
 /** A backend name. */
 export type BackendName = typeof BACKENDS[number];
 
@@ -163,17 +167,55 @@ const PROBES: Record<BackendName, (forced: boolean) => Promise<Probe>> = {
     if (fallback && !forced) return { ok: false, why: `only a software adapter (${description})` };
     return { ok: true, detail: fallback ? `software adapter: ${description}` : description };
   },
+  async native() {
+    if (typeof (globalThis as { Deno?: { dlopen?: unknown } }).Deno?.dlopen !== "function") {
+      return { ok: false, why: "needs Deno's FFI (Deno.dlopen)" };
+    }
+    // A variable specifier: lib/native/ is Deno-only and left out of the Node build of lib.
+    const specifier = "./native/backend.ts";
+    const native = await import(specifier) as NativeModule;
+    try {
+      return { ok: true, detail: native.describeNative(native.registerNativeBackend()) };
+    } catch (err) {
+      if (!(err instanceof RangeError || (err instanceof Error && err.name === "NativeLibraryError"))) throw err;
+      return { ok: false, why: err.message };
+    }
+  },
   async tensorflow() {
     // A variable specifier keeps bundlers and Deno from resolving this optional
     // package ahead of time; it loads only where it is installed.
     const specifier = "@tensorflow/tfjs-node";
-    try {
-      await import(specifier);
-    } catch {
-      return { ok: false, why: "@tensorflow/tfjs-node is not installed (optional)" };
+    if (!tf.findBackendFactory("tensorflow")) {
+      const llvm = loadedLlvm();
+      if (llvm) {
+        return {
+          ok: false,
+          why:
+            `libtensorflow would crash beside ${llvm} (loaded by the WebGPU probe; force tensorflow with ATTN_BACKEND)`,
+        };
+      }
+      // tfjs-node 4.22 calls util.isNullOrUndefined, which Deno's (and newer Node's) node:util no longer has.
+      const nodeUtil = "node:util"; // a variable specifier: lib's Node build has no Node types
+      const util = (await import(nodeUtil)).default as Record<string, unknown>;
+      util.isNullOrUndefined ??= (x: unknown) => x === null || x === undefined;
+      setEnvDefault("TF_CPP_MIN_LOG_LEVEL", "2"); // libtensorflow's start-up notes about CPU instructions
+      const previous = tf.getBackend();
+      try {
+        await import(specifier);
+      } catch (err) {
+        const text = errorText(err);
+        return {
+          ok: false,
+          why: /tfjs_binding\.node|Cannot find module|not found/i.test(text)
+            ? "@tensorflow/tfjs-node has no native addon (`deno task setup` builds one where g++ exists)"
+            : `@tensorflow/tfjs-node did not load: ${text.split("\n")[0]}`,
+        };
+      } finally {
+        if (previous && tf.getBackend() !== previous) await tf.setBackend(previous); // its import switches backends
+      }
     }
-    if (!tf.findBackend("tensorflow")) return { ok: false, why: "@tensorflow/tfjs-node did not register" };
-    return { ok: true, detail: "native libtensorflow" };
+    if (!tf.findBackendFactory("tensorflow")) return { ok: false, why: "@tensorflow/tfjs-node did not register" };
+    return { ok: true, detail: "libtensorflow through @tensorflow/tfjs-node" };
   },
   async wasm() {
     const simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT").catch(() => false);
@@ -184,6 +226,12 @@ const PROBES: Record<BackendName, (forced: boolean) => Promise<Probe>> = {
     return Promise.resolve({ ok: true, detail: "plain JavaScript" });
   },
 };
+
+/** What lib/backend.ts uses of lib/native/backend.ts (typed here: the Node build of lib leaves lib/native/ out). */
+interface NativeModule {
+  registerNativeBackend(): unknown;
+  describeNative(libs: unknown): string;
+}
 
 interface AdapterLike {
   info?: { description?: string; device?: string; isFallbackAdapter?: boolean };
@@ -211,6 +259,32 @@ interface DenoLike {
   uid(): number | null;
   mkdirSync(path: string, options: { recursive: boolean; mode: number }): void;
   env: { get(key: string): string | undefined; set(key: string, value: string): void };
+}
+
+/**
+ * A shared LLVM already in this process (Linux), or null. Mesa's software Vulkan driver (lavapipe), which a WebGPU
+ * adapter request loads, links libLLVM; loading libtensorflow (which carries its own LLVM) after it crashes the
+ * process (seen with Mesa 22 and tensorflow-cpu 2.21), while the other order works.
+ */
+function loadedLlvm(): string | null {
+  const deno = (globalThis as { Deno?: { build: { os: string }; readTextFileSync(path: string): string } }).Deno;
+  if (deno?.build.os !== "linux") return null;
+  try {
+    return /\s(\/\S*libLLVM[^/\s]*)$/m.exec(deno.readTextFileSync("/proc/self/maps"))?.[1] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function setEnvDefault(key: string, value: string): void {
+  const g = globalThis as { Deno?: DenoLike; process?: { env: Record<string, string | undefined> } };
+  try {
+    if (readEnv(key) !== undefined) return;
+    if (g.Deno) g.Deno.env.set(key, value);
+    else if (g.process) g.process.env[key] = value;
+  } catch {
+    // no --allow-env: the notes stay
+  }
 }
 
 function readEnv(key: string): string | undefined {
