@@ -97,3 +97,23 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 export function f32(values: Float64Array, shape: [number, number]): tf.Tensor2D {
   return tf.tensor2d(Float32Array.from(values), shape);
 }
+
+/**
+ * The backends the kernel tests loop over: `ATTN_TEST_BACKENDS` (comma-separated), by default cpu and wasm.
+ * `deno task test` runs the kernel tests a second time on the native and tensorflow backends this way.
+ */
+export const TEST_BACKENDS: readonly ("cpu" | "wasm" | "native" | "tensorflow")[] = testBackends();
+
+function testBackends(): ("cpu" | "wasm" | "native" | "tensorflow")[] {
+  const value = Deno.env.get("ATTN_TEST_BACKENDS")?.trim();
+  if (!value) return ["cpu", "wasm"];
+  const names = value.split(",").map((s) => s.trim());
+  for (const name of names) {
+    if (!["cpu", "wasm", "native", "tensorflow"].includes(name)) {
+      throw new RangeError(
+        `Cannot run the tests: ATTN_TEST_BACKENDS must list cpu, wasm, native or tensorflow, got "${name}"`,
+      );
+    }
+  }
+  return names as ("cpu" | "wasm" | "native" | "tensorflow")[];
+}

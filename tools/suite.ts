@@ -149,6 +149,42 @@ await step("unit and doc tests (deno test lib/ tools/ datasets/)", async () => {
   return { ok: r.code === 0, detail: unitSummary, output: r.text };
 });
 
+await step("kernel tests on the native and tensorflow backends (lib/native, tfjs-node)", async () => {
+  const available: string[] = [], missing: string[] = [];
+  for (const backend of ["native", "tensorflow"]) {
+    const probe = await deno([
+      "eval",
+      `import { initBackend } from "${join(ROOT, "lib", "backend.ts")}";` +
+      `await initBackend({ backend: "${backend}", print: false })` +
+      `.then(() => console.log("backend-ok"), (e) => console.log("backend-missing:", e.message));`,
+    ]);
+    // libtensorflow writes notes on stderr: look for the line, not at the last one.
+    const lines = probe.text.split("\n");
+    if (lines.includes("backend-ok")) available.push(backend);
+    else {
+      const why = lines.find((l) => l.startsWith("backend-missing: "))?.slice(17) ?? lastLine(probe.text);
+      missing.push(`${backend}: ${why}`);
+    }
+  }
+  if (!available.length) {
+    return { ok: !CI, skipped: !CI, detail: `skipped: ${missing.join("; ")}` };
+  }
+  const r = await sh(Deno.execPath(), [
+    "test",
+    "--allow-all",
+    `--filter=/\\((${available.join("|")})\\)/`,
+    "lib/attention/",
+    "lib/analysis/",
+  ], { ATTN_TEST_BACKENDS: available.join(",") });
+  const summary = r.text.split("\n").find((l) => /^(ok|FAILED) \|/.test(l)) ?? lastLine(r.text);
+  return {
+    ok: r.code === 0 && (!CI || missing.length === 0),
+    detail: `${available.join(" and ")}: ${summary}${missing.length ? `; missing ${missing.join("; ")}` : ""}`,
+    output: [missing.length && CI ? `CI needs both backends: ${missing.join("; ")}` : "", r.code ? r.text : ""]
+      .filter(Boolean).join("\n"),
+  };
+});
+
 await step("exercises/ generated from solutions/ (no drift)", async () => {
   const problems = await drift();
   return {

@@ -1,9 +1,9 @@
 import * as tf from "@tensorflow/tfjs";
-import { assertEquals, assertThrows } from "../_testing.ts";
+import { assertEquals, assertThrows, TEST_BACKENDS } from "../_testing.ts";
 import { initBackend } from "../backend.ts";
 import { toMatrix, toRows } from "./matrix.ts";
 
-for (const backend of ["cpu", "wasm"] as const) {
+for (const backend of TEST_BACKENDS) {
   Deno.test(`toMatrix() reads rows, flat arrays and tensors alike, as a fresh Float64 copy (${backend})`, async () => {
     await initBackend({ backend, print: false });
     const rows = [[1, 2, 3], [4, 5, 0.1]];

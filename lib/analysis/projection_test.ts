@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { multiply, subtract, transpose } from "mathjs";
-import { assert, assertEquals, assertNotEqual, assertThrows } from "../_testing.ts";
+import { assert, assertEquals, assertNotEqual, assertThrows, TEST_BACKENDS } from "../_testing.ts";
 import { initBackend } from "../backend.ts";
 import { rng } from "../random.ts";
 import { jlMinDim } from "./jl.ts";
@@ -15,7 +15,7 @@ const KINDS = {
     sparseProjection(k, n, rng(seed), { density: 1 / Math.sqrt(n) }),
 };
 
-for (const backend of ["cpu", "wasm"] as const) {
+for (const backend of TEST_BACKENDS) {
   Deno.test(`projections are drawn only from the given Rng: same seed, same matrix (${backend})`, async () => {
     await initBackend({ backend, print: false });
     const before = tf.memory().numTensors;

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { eigs, multiply, transpose } from "mathjs";
-import { assert, assertEquals, assertThrows, maxAbsDiff } from "../_testing.ts";
+import { assert, assertEquals, assertThrows, maxAbsDiff, TEST_BACKENDS } from "../_testing.ts";
 import { initBackend } from "../backend.ts";
 import { rng } from "../random.ts";
 import type { Float64Matrix } from "./matrix.ts";
@@ -200,7 +200,7 @@ Deno.test("svd() scales: 1e200·A and 1e-200·A give 1e±200·σ without overflo
   }
 });
 
-for (const backend of ["cpu", "wasm"] as const) {
+for (const backend of TEST_BACKENDS) {
   Deno.test(`svd() takes a tensor, a flat array with a shape or rows alike, and leaks no tensor (${backend})`, async () => {
     await initBackend({ backend, print: false });
     const a = gaussian(5, 3, "forms");

@@ -1,5 +1,14 @@
 import * as tf from "@tensorflow/tfjs";
-import { assert, assertEquals, assertNotEqual, assertThrows, f32, maxAbsDiff, naiveAttention } from "../_testing.ts";
+import {
+  assert,
+  assertEquals,
+  assertNotEqual,
+  assertThrows,
+  f32,
+  maxAbsDiff,
+  naiveAttention,
+  TEST_BACKENDS,
+} from "../_testing.ts";
 import { initBackend } from "../backend.ts";
 import { rng } from "../random.ts";
 import { attention } from "./scaled_dot_product.ts";
@@ -134,7 +143,7 @@ Deno.test("random blocks are seeded, distinct, new to the row, causal and spread
   });
 });
 
-for (const backend of ["cpu", "wasm"] as const) {
+for (const backend of TEST_BACKENDS) {
   Deno.test(`blockSparseAttention() matches the Float64 loop and masked attention() for every pattern (${backend})`, async () => {
     await initBackend({ backend, print: false });
     const r = rng("block-sparse-test");

@@ -1,5 +1,14 @@
 import * as tf from "@tensorflow/tfjs";
-import { assert, assertEquals, assertNotEqual, assertThrows, f32, maxAbsDiff, naiveAttention } from "../_testing.ts";
+import {
+  assert,
+  assertEquals,
+  assertNotEqual,
+  assertThrows,
+  f32,
+  maxAbsDiff,
+  naiveAttention,
+  TEST_BACKENDS,
+} from "../_testing.ts";
 import { initBackend } from "../backend.ts";
 import { rng } from "../random.ts";
 import { attention } from "./scaled_dot_product.ts";
@@ -146,7 +155,7 @@ Deno.test("kMeans() names bad input", () => {
   assertThrows(() => kMeans("points" as never, 1, r), TypeError, "points must be a 2-D tensor or an array of rows");
 });
 
-for (const backend of ["cpu", "wasm"] as const) {
+for (const backend of TEST_BACKENDS) {
   Deno.test(`clusteredAttention() matches the Float64 loop and masked attention() on its clusters (${backend})`, async () => {
     await initBackend({ backend, print: false });
     const r = rng("clustered-test");

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { assert, assertEquals, assertThrows, f32, maxAbsDiff, naiveAttention } from "../_testing.ts";
+import { assert, assertEquals, assertThrows, f32, maxAbsDiff, naiveAttention, TEST_BACKENDS } from "../_testing.ts";
 import { initBackend } from "../backend.ts";
 import { rng } from "../random.ts";
 import { favorFeatureMap, favorFeatures, favorOmega, trigFeatureMap } from "./favor.ts";
@@ -129,7 +129,7 @@ Deno.test("favorOmega() draws orthogonal blocks of Gaussian-length rows, reprodu
   assert(Math.abs(cMean) < 0.03 && Math.abs(cVar - 1) < 0.03, `coordinates: mean ${cMean}, variance ${cVar}`);
 });
 
-for (const backend of ["cpu", "wasm"] as const) {
+for (const backend of TEST_BACKENDS) {
   Deno.test(`favorFeatureMap() matches the Float64 formula for queries, keys and no stabiliser (${backend})`, async () => {
     await initBackend({ backend, print: false });
     const r = rng("favor-map");

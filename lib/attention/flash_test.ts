@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { assert, assertEquals, assertThrows, f32, maxAbsDiff, naiveAttention } from "../_testing.ts";
+import { assert, assertEquals, assertThrows, f32, maxAbsDiff, naiveAttention, TEST_BACKENDS } from "../_testing.ts";
 import { initBackend } from "../backend.ts";
 import { rng } from "../random.ts";
 import { attention } from "./scaled_dot_product.ts";
@@ -7,7 +7,7 @@ import { flashAttention } from "./flash.ts";
 
 const TOL = 1e-5;
 
-for (const backend of ["cpu", "wasm"] as const) {
+for (const backend of TEST_BACKENDS) {
   Deno.test(`flashAttention() matches the naive loop for every tiling (${backend})`, async () => {
     await initBackend({ backend, print: false });
     const r = rng("flash-test");

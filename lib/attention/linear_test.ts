@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { assert, assertEquals, assertThrows, f32, maxAbsDiff } from "../_testing.ts";
+import { assert, assertEquals, assertThrows, f32, maxAbsDiff, TEST_BACKENDS } from "../_testing.ts";
 import { initBackend } from "../backend.ts";
 import { rng } from "../random.ts";
 import { applyFeatureMap, linearAttention, linearAttentionRecurrent } from "./linear.ts";
@@ -32,7 +32,7 @@ function naive(
   return out;
 }
 
-for (const backend of ["cpu", "wasm"] as const) {
+for (const backend of TEST_BACKENDS) {
   Deno.test(`linearAttention() matches the quadratic loop, parallel and recurrent forms agree (${backend})`, async () => {
     await initBackend({ backend, print: false });
     const r = rng("linear-test");

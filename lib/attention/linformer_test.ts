@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { assert, assertEquals, assertThrows, maxAbsDiff, naiveAttention } from "../_testing.ts";
+import { assert, assertEquals, assertThrows, maxAbsDiff, naiveAttention, TEST_BACKENDS } from "../_testing.ts";
 import { initBackend } from "../backend.ts";
 import { type Rng, rng } from "../random.ts";
 import { linformerAttention, linformerProjections, type LinformerSharing } from "./linformer.ts";
@@ -39,7 +39,7 @@ function normal(r: Rng, shape: number[]): [tf.Tensor, Float64Array] {
 
 const values = (t: tf.Tensor) => Float64Array.from(t.dataSync());
 
-for (const backend of ["cpu", "wasm"] as const) {
+for (const backend of TEST_BACKENDS) {
   Deno.test(`linformerAttention() matches the Float64 loop (project, then attend) (${backend})`, async () => {
     await initBackend({ backend, print: false });
     const r = rng("linformer-test");

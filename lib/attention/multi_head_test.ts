@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { assert, assertEquals, assertThrows, maxAbsDiff, naiveAttention } from "../_testing.ts";
+import { assert, assertEquals, assertThrows, maxAbsDiff, naiveAttention, TEST_BACKENDS } from "../_testing.ts";
 import { initBackend } from "../backend.ts";
 import { attentionLayerCost } from "../costs.ts";
 import { type Rng, rng } from "../random.ts";
@@ -73,7 +73,7 @@ function tokens(r: Rng, shape: number[]): [tf.Tensor, Float64Array] {
   return [t, Float64Array.from(t.dataSync())];
 }
 
-for (const backend of ["cpu", "wasm"] as const) {
+for (const backend of TEST_BACKENDS) {
   Deno.test(`multiHeadAttention() matches the Float64 loop layer, causal and not, with and without a batch (${backend})`, async () => {
     await initBackend({ backend, print: false });
     const r = rng("mha-test");

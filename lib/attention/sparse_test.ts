@@ -1,5 +1,14 @@
 import * as tf from "@tensorflow/tfjs";
-import { assert, assertEquals, assertNotEqual, assertThrows, f32, maxAbsDiff, naiveAttention } from "../_testing.ts";
+import {
+  assert,
+  assertEquals,
+  assertNotEqual,
+  assertThrows,
+  f32,
+  maxAbsDiff,
+  naiveAttention,
+  TEST_BACKENDS,
+} from "../_testing.ts";
 import { initBackend } from "../backend.ts";
 import { rng } from "../random.ts";
 import { attention } from "./scaled_dot_product.ts";
@@ -111,7 +120,7 @@ Deno.test("random keys are seeded, uniform, distinct, causal and join the other 
   bigbird.forEach((row, i) => assertEquals(row, [...new Set([...random[i], ...rest[i]])].sort((x, y) => x - y)));
 });
 
-for (const backend of ["cpu", "wasm"] as const) {
+for (const backend of TEST_BACKENDS) {
   Deno.test(`sparseAttention() matches the Float64 loop and masked attention() for every pattern (${backend})`, async () => {
     await initBackend({ backend, print: false });
     const r = rng("sparse-attention-test");

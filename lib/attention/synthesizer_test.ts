@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { assert, assertEquals, assertNotEqual, assertThrows, maxAbsDiff } from "../_testing.ts";
+import { assert, assertEquals, assertNotEqual, assertThrows, maxAbsDiff, TEST_BACKENDS } from "../_testing.ts";
 import { initBackend } from "../backend.ts";
 import { rng } from "../random.ts";
 import { initSynthesizer, synthesizerAttention, type SynthesizerWeights } from "./synthesizer.ts";
@@ -65,7 +65,7 @@ function makeWeights(kind: "dense" | "random", d: number, T: number, hidden: num
   return { tensors, twin: { kind: "random", r: tensors.r.arraySync() } as Twin };
 }
 
-for (const backend of ["cpu", "wasm"] as const) {
+for (const backend of TEST_BACKENDS) {
   Deno.test(`synthesizerAttention() matches the Float64 loop, dense and random, causal or not (${backend})`, async () => {
     await initBackend({ backend, print: false });
     const r = rng("synth-test");
