@@ -18,9 +18,10 @@ export interface FlashOptions {
   /** Query rows per tile (default 128). */
   blockQ?: number;
   /**
-   * Key rows per tile (default 8192). When a tile row holds every visible key the online recurrence reduces to
-   * one fused softmax per query tile, which is the fast path on wasm (`deno task bench`: about twice the speed
-   * of the recurrence at T = 8192); longer sequences use the recurrence with [Bq, Bk] tiles of 4 MiB at the defaults.
+   * Key rows per tile (default 32768). When a tile row holds every visible key the online recurrence reduces to
+   * one fused softmax per query tile, which is the fast path (`deno task bench`: the recurrence ran at half the
+   * speed on wasm and on native at T = 16384, a cliff in the bench); a [Bq, Bk] tile is 16 MiB at the defaults,
+   * against 1 GiB for the 16k × 16k weights. Longer sequences use the recurrence over 32k-key tiles.
    */
   blockK?: number;
 }
@@ -47,7 +48,7 @@ export interface FlashOptions {
  * ```
  */
 export function flashAttention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, options: FlashOptions = {}): tf.Tensor {
-  const { blockQ = 128, blockK = 8192 } = options;
+  const { blockQ = 128, blockK = 32768 } = options;
   for (const [name, b] of [["blockQ", blockQ], ["blockK", blockK]] as const) {
     if (!Number.isInteger(b) || b < 1) {
       throw new RangeError(`Cannot compute flash attention: ${name} must be a positive integer, got ${b}`);
