@@ -44,3 +44,11 @@ export function crossover(a: Entry[], b: Entry[]): { T: number | null; note: str
   }
   return { T: null, note: `linear is slower at every T measured (up to ${Ts.at(-1)})` };
 }
+
+/** The fastest and the median of some timings (ms). */
+export function minMedian(samples: number[]): { min: number; median: number } {
+  if (!samples.length) throw new RangeError("Cannot summarise timings: samples must not be empty, got []");
+  const s = [...samples].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return { min: s[0], median: s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2 };
+}

@@ -1,5 +1,5 @@
-import { assert, assertEquals } from "../lib/_testing.ts";
-import { crossover, type Entry, exponent } from "./bench_stats.ts";
+import { assert, assertEquals, assertThrows } from "../lib/_testing.ts";
+import { crossover, type Entry, exponent, minMedian } from "./bench_stats.ts";
 
 const entry = (kernel: string, T: number, ms: number): Entry => ({
   kernel,
@@ -28,4 +28,10 @@ Deno.test("crossover() interpolates where linear (∝ T) meets exact (∝ T²) o
   assertEquals(crossover(linear.slice(0, 3), exact.slice(0, 3)).T, null);
   assert(crossover(linear.slice(0, 3), exact.slice(0, 3)).note.includes("slower at every T measured (up to 64)"));
   assert(crossover(linear.slice(3), exact.slice(3)).note.includes("already faster at the smallest T measured (128)"));
+});
+
+Deno.test("minMedian() gives the fastest and the middle timing, averaging the two middle ones", () => {
+  assertEquals(minMedian([5, 1, 3]), { min: 1, median: 3 });
+  assertEquals(minMedian([4, 1, 3, 2]), { min: 1, median: 2.5 });
+  assertThrows(() => minMedian([]), RangeError, "samples must not be empty");
 });

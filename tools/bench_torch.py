@@ -1,7 +1,7 @@
 """PyTorch CPU peer for `deno task bench`: times torch.nn.functional.scaled_dot_product_attention.
 
 Usage: python tools/bench_torch.py --T 256,512 --d 64 [--threads 1]
-Prints one JSON document: {"torch": version, "threads": n, "entries": [{T, d, ms}, ...]}.
+Prints one JSON document: {"torch": version, "threads": n, "entries": [{T, d, ms, median}, ...]} (ms: the fastest run).
 Exits 3 (and prints a reason on stderr) when torch is not importable.
 """
 
@@ -19,7 +19,7 @@ except ImportError as err:  # the bench turns this into a visible "skipped" note
 
 
 def best_ms(fn, budget_s=1.0, min_runs=3, max_runs=20):
-    """The fastest wall time of fn() after one warm-up run (as tools/bench.ts measures)."""
+    """The fastest and the median wall time of fn() after one warm-up run (as tools/bench.ts measures)."""
     t0 = time.perf_counter()
     fn()
     warm = time.perf_counter() - t0
@@ -30,7 +30,10 @@ def best_ms(fn, budget_s=1.0, min_runs=3, max_runs=20):
         t0 = time.perf_counter()
         fn()
         samples.append((time.perf_counter() - t0) * 1000)
-    return min(samples)
+    samples.sort()
+    mid = len(samples) // 2
+    median = samples[mid] if len(samples) % 2 else (samples[mid - 1] + samples[mid]) / 2
+    return samples[0], median
 
 
 def main():
@@ -46,8 +49,8 @@ def main():
     with torch.inference_mode():
         for T in (int(t) for t in args.T.split(",")):
             q, k, v = (torch.randn(1, 1, T, args.d, dtype=torch.float32) for _ in range(3))
-            ms = best_ms(lambda: F.scaled_dot_product_attention(q, k, v))
-            entries.append({"T": T, "d": args.d, "ms": ms})
+            ms, median = best_ms(lambda: F.scaled_dot_product_attention(q, k, v))
+            entries.append({"T": T, "d": args.d, "ms": ms, "median": median})
     print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "entries": entries}))
 
 

@@ -196,6 +196,23 @@ function open(d: DenoFfi, path: string, symbols: Record<string, unknown>): Dynam
 }
 
 let loaded: NativeLibraries | undefined;
+let setThreads: ((n: number) => void) | undefined;
+
+/**
+ * Changes the BLAS thread count of the loaded libraries (the bench compares 1 thread and all cores in one run).
+ * MKL keeps the threading layer chosen at load: start with `ATTN_THREADS` > 1 to let it use more threads.
+ *
+ * @param n Threads, 1 … 256.
+ * @throws {RangeError} For another count, or before the libraries are loaded.
+ */
+export function setNativeThreads(n: number): void {
+  threadCount(String(n));
+  if (!loaded || !setThreads) {
+    throw new RangeError("Cannot set the native backend's threads: its libraries are not loaded yet");
+  }
+  setThreads(n);
+  loaded.threads = n;
+}
 
 /**
  * Loads the BLAS and the course's kernels once; later calls return the same libraries.
@@ -218,6 +235,7 @@ export function loadNativeLibraries(): NativeLibraries {
     );
   }
   const blas = openBlas(path, threads);
+  setThreads = blas.setThreads;
   loaded = {
     sgemm: blas.sgemm,
     blas: { description: blas.description, path },
@@ -235,7 +253,10 @@ export function loadNativeLibraries(): NativeLibraries {
  * @returns Its sgemm and a description ("OpenBLAS 0.3.30/Haswell").
  * @throws {NativeLibraryError} When the file cannot be loaded, has no sgemm, or computes a wrong product.
  */
-export function openBlas(path: string, threads: number): { sgemm: Sgemm; description: string } {
+export function openBlas(
+  path: string,
+  threads: number,
+): { sgemm: Sgemm; description: string; setThreads: (n: number) => void } {
   const d = deno();
   const lib = open(d, path, BLAS_SYMBOLS);
   const s = lib.symbols;
@@ -246,9 +267,10 @@ export function openBlas(path: string, threads: number): { sgemm: Sgemm; descrip
   }
   // MKL's default threading layer needs Intel's OpenMP runtime (another wheel): pick the sequential or GNU layer.
   s.MKL_Set_Threading_Layer?.(threads === 1 ? 1 : 3);
-  (s.scipy_openblas_set_num_threads ?? s.openblas_set_num_threads ?? s.MKL_Set_Num_Threads)?.(threads);
+  const set = s.scipy_openblas_set_num_threads ?? s.openblas_set_num_threads ?? s.MKL_Set_Num_Threads;
+  set?.(threads);
   checkSgemm(sgemm, path);
-  return { sgemm, description: blasDescription(d, lib, path) };
+  return { sgemm, description: blasDescription(d, lib, path), setThreads: (n) => set?.(n) };
 }
 
 /**
