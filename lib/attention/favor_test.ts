@@ -442,7 +442,7 @@ function twinTrig(x: Float64Array, T: number, omega: Float64Array[], scale: numb
   return out;
 }
 
-for (const backend of ["cpu", "wasm"] as const) {
+for (const backend of TEST_BACKENDS) {
   Deno.test(`trigFeatureMap() matches the Float64 formula (${backend})`, async () => {
     await initBackend({ backend, print: false });
     const r = rng("trig-map");
