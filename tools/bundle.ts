@@ -2,7 +2,7 @@
  * `deno task bundle <dir>`: writes what students receive into <dir>:
  * notebooks/, exercises/, lib/ (without tests: they hold reference answers),
  * datasets/, the set-up files (deno.json with only the `lab` task, deno.lock,
- * tools/setup.ts, tools/lab.ts, tools/requirements*.txt) and a student README.
+ * tools/setup.ts and setup_native.ts, tools/lab.ts, tools/requirements*.txt) and a student README.
  * Never solutions/, hidden cases or the test suite. <dir> must be empty or new;
  * the bundle is built in a temporary folder beside it and renamed into place,
  * so an interrupted run leaves nothing half-written.
@@ -19,6 +19,7 @@ const SHIPPED = [
   "datasets",
   "deno.lock",
   "tools/setup.ts",
+  "tools/setup_native.ts",
   "tools/lab.ts",
   "tools/requirements.txt",
   "tools/requirements-model.txt",

@@ -57,6 +57,8 @@ Deno.test("the student bundle ships lessons, exercises and lib, but no solution 
         "deno.lock",
         "lib/mod.ts",
         "tools/setup.ts",
+        "tools/setup_native.ts",
+        "lib/native/kernels.c",
         "tools/lab.ts",
         "tools/requirements.txt",
         "tools/requirements-model.txt",
