@@ -25,6 +25,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import process from "node:process";
 import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
 import { type BackendName, describeBackend, initBackend, webgpuAdapter } from "../lib/backend.ts";
@@ -182,12 +183,18 @@ async function use(route: Route) {
   return info;
 }
 
-async function timeRuns(fn: () => tf.Tensor[], budget = 1500, warmup = true): Promise<{ min: number; median: number }> {
+async function timeRuns(
+  fn: () => tf.Tensor[],
+  budget = 1500,
+  warmup = true,
+): Promise<{ min: number; median: number; cpu: number }> {
+  const cpu: number[] = [];
   const once = async () => {
-    const t0 = performance.now();
+    const c0 = process.cpuUsage(), t0 = performance.now();
     const out = fn();
     await Promise.all(out.map((t) => t.data()));
-    const ms = performance.now() - t0;
+    const ms = performance.now() - t0, c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
     tf.dispose(out);
     return ms;
   };
@@ -197,7 +204,7 @@ async function timeRuns(fn: () => tf.Tensor[], budget = 1500, warmup = true): Pr
   while (samples.length < (first >= budget ? 1 : 3) || (performance.now() - start < budget && samples.length < 15)) {
     samples.push(await once());
   }
-  return minMedian(samples);
+  return { ...minMedian(samples), cpu: Math.min(...cpu) };
 }
 
 /** Tensor bytes at the peak of one call, above what existed before it. */
@@ -303,7 +310,9 @@ async function torchRun(
   python: string,
   Ts: number[],
   threads: number,
-): Promise<{ torch: string; threads: number; entries: { T: number; ms: number; median: number }[] } | null> {
+): Promise<
+  { torch: string; threads: number; entries: { T: number; ms: number; median: number; cpuMs: number }[] } | null
+> {
   const out = await runPython(python, [
     `${ROOT}tools/bench_torch.py`,
     "--T",
@@ -339,18 +348,23 @@ const torchThreads = [...new Set([1, CORES, ...routes.map((r) => r.threads)])].s
 
 // The headline, interleaved: round after round, one sample of every route.
 const headline: Record<string, number[]> = {};
+const headlineCpu: Record<string, number[]> = {};
 say(`\nExact attention at T=${HEADLINE_T}, d=${D} (flashAttention; PyTorch SDPA), ${ROUNDS} interleaved rounds`);
 for (let round = 0; round < ROUNDS; round++) {
   for (const route of routes) {
     await use(route);
     const x = inputs("flash", HEADLINE_T);
-    const { min } = await timeRuns(() => KERNELS.flash.run(x), 600);
+    const { min, cpu } = await timeRuns(() => KERNELS.flash.run(x), 600);
     tf.dispose([x.q, x.k, x.v, x.kT]);
     (headline[`${route.label}|${route.threads}`] ??= []).push(min);
+    (headlineCpu[`${route.label}|${route.threads}`] ??= []).push(cpu);
   }
   for (const threads of python ? torchThreads : []) {
     const run = await torchRun(python!, [HEADLINE_T], threads);
-    if (run) (headline[`torch|${threads}`] ??= []).push(run.entries[0].ms);
+    if (run) {
+      (headline[`torch|${threads}`] ??= []).push(run.entries[0].ms);
+      (headlineCpu[`torch|${threads}`] ??= []).push(run.entries[0].cpuMs);
+    }
   }
   say(
     `  round ${round + 1}/${ROUNDS}: ${
@@ -360,26 +374,36 @@ for (let round = 0; round < ROUNDS; round++) {
 }
 const headRows = Object.entries(headline).map(([key, samples]) => {
   const [name, threads] = key.split("|");
-  return { name, threads: Number(threads), ...minMedian(samples), samples };
+  return { name, threads: Number(threads), ...minMedian(samples), cpuMin: Math.min(...headlineCpu[key]), samples };
 });
-say(`\n  ${"route".padEnd(12)} threads  ${"ms min / median".padEnd(17)} ÷ torch same threads (min / median)  installs`);
+say(
+  `\n  ${"route".padEnd(12)} threads  ${"ms min / median".padEnd(17)} ${"÷ torch, same threads".padEnd(22)} ${
+    "CPU ms".padEnd(7)
+  } ${"CPU ÷ torch".padEnd(11)} installs`,
+);
 for (const row of headRows) {
   const peer = headRows.find((r) => r.name === "torch" && r.threads === row.threads);
-  const ratio = peer && row.name !== "torch"
+  const mine = row.name !== "torch";
+  const ratio = peer && mine
     ? `${fmt(row.min / peer.min, 2)} / ${fmt(row.median / peer.median, 2)}`
-    : row.name === "torch"
-    ? "—"
-    : "no torch";
+    : mine
+    ? "no torch"
+    : "—";
+  const cpuRatio = peer && mine ? fmt(row.cpuMin / peer.cpuMin, 2) : "—";
   say(
     `  ${row.name.padEnd(12)} ${String(row.threads).padStart(7)}  ${
       `${fmt(row.min, 1)} / ${fmt(row.median, 1)}`.padEnd(17)
-    } ${ratio.padEnd(36)} ${INSTALLS[row.name]}`,
+    } ${ratio.padEnd(22)} ${fmt(row.cpuMin, 1).padEnd(7)} ${cpuRatio.padEnd(11)} ${
+      INSTALLS[row.name.replace(/-\d+t$/, "")]
+    }`,
   );
-  if (peer && row.name !== "torch") {
-    summary[`${row.name}.${row.threads}t.flash@${HEADLINE_T}.torchRatio.min`] = row.min / peer.min;
-    summary[`${row.name}.${row.threads}t.flash@${HEADLINE_T}.torchRatio.median`] = row.median / peer.median;
+  if (peer && mine) {
+    summary[`${row.name}.flash@${HEADLINE_T}.torchRatio.min`] = row.min / peer.min;
+    summary[`${row.name}.flash@${HEADLINE_T}.torchRatio.median`] = row.median / peer.median;
+    summary[`${row.name}.flash@${HEADLINE_T}.torchRatio.cpu`] = row.cpuMin / peer.cpuMin;
   }
 }
+say("  (CPU ms: the least CPU time of a run, all threads; for one thread, what the run takes on a quiet machine)");
 
 // The sweeps: every backend, then PyTorch at every thread count in use.
 for (const route of routes) {
