@@ -155,15 +155,18 @@ import { initBackend } from "./lib/backend.ts";
 const info = await initBackend({ backend: "tensorflow", print: false });
 const c = tf.matMul(tf.tensor2d([[1, 2], [3, 4]]), tf.tensor2d([[5], [6]]));
 if ((await c.data()).join() !== "17,39") throw new Error("tensorflow backend: wrong product");
-console.log(info.detail);`;
+console.log("tfjs-node-ok:", info.detail);`;
   const file = join(root, `.tfjs-node-check.${Deno.pid}.ts`);
   await Deno.writeTextFile(file, code);
   try {
-    return await run(Deno.execPath(), ["run", "--quiet", "--allow-all", file], {
+    const r = await run(Deno.execPath(), ["run", "--quiet", "--allow-all", file], {
       cwd: root,
       timeoutMs: 2 * 60_000,
       env: { NO_COLOR: "1", ATTN_BACKEND: "tensorflow" },
     });
+    // libtensorflow also writes notes on stderr: look for the marker, and for an error line when it is missing.
+    const ok = r.ok && r.text.includes("tfjs-node-ok:");
+    return { ok, text: ok ? "" : r.text.split("\n").find((l) => /error/i.test(l)) ?? lastLine(r.text) };
   } finally {
     await Deno.remove(file).catch(() => {});
   }
@@ -248,7 +251,7 @@ async function installTfjsNode(ctx: Context, dir: string, log: (line: string) =>
     })`;
   }
   await Deno.writeTextFile(stamp, `${TENSORFLOW_WHEEL} + ${cxx}`);
-  return `addon compiled against ${TENSORFLOW_WHEEL}'s libtensorflow (${lastLine(check.text)})`;
+  return `addon compiled against ${TENSORFLOW_WHEEL}'s libtensorflow, and it loads`;
 }
 
 async function findCxx(): Promise<string | null> {
