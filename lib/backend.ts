@@ -19,6 +19,7 @@ import "@tensorflow/tfjs-backend-wasm";
 import "@tensorflow/tfjs-backend-webgpu";
 import { installWasmMatMulFix } from "./_wasm_matmul_fix.ts";
 import "./_wasm_fallbacks.ts"; // kernels wasm lacks (tf.einsum …) run through the cpu backend's
+import "./_gradient_fixes.ts"; // corrected Cumsum/BatchMatMul gradients, zero gradients for comparisons
 
 /** The backends this course knows, fastest first. */
 export const BACKENDS = ["webgpu", "native", "tensorflow", "wasm", "cpu"] as const;
