@@ -6,3 +6,4 @@ export * from "./embeddings.ts";
 export * from "./listops.ts";
 export * from "./pathfinder.ts";
 export * from "./corpus.ts";
+export * from "./toy_tasks.ts";
