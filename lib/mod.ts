@@ -104,3 +104,4 @@ export {
   type Timing,
 } from "./timing.ts";
 export * from "./model/mod.ts";
+export * from "./train/mod.ts";

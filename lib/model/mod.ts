@@ -44,3 +44,19 @@ export {
   type MiniLMWeights,
   type Norm,
 } from "./minilm.ts";
+export {
+  type AttentionKind,
+  type AttentionLayer,
+  blockSparseKind,
+  kernelKind,
+  type LayerInfo,
+  linearKind,
+  linformerKind,
+  maskedAccuracy,
+  maskedCrossEntropy,
+  softmaxKind,
+  synthesizerKind,
+  type TinyTransformer,
+  tinyTransformer,
+  type TinyTransformerConfig,
+} from "./tiny_transformer.ts";
