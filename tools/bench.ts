@@ -3,6 +3,7 @@
  * figures with their ratios.
  *
  *   deno task bench [--json] [--backend native,tensorflow,wasm,webgpu,cpu] [--quick] [--no-torch] [--rounds N]
+ *     [--no-model]
  *
  * - the headline: exact attention at T = 2048, d = 64 (`flashAttention`, the course's fastest exact kernel) on
  *   every backend and PyTorch's `scaled_dot_product_attention` at 1 thread and at all cores, in N interleaved
@@ -14,7 +15,9 @@
  *   then every exact kernel's time ÷ PyTorch's at the same T and thread count;
  * - memory-efficient attention at T = 16k and 32k: peak extra memory (tf.profile, tensor bytes above
  *   what existed before the call);
- * - linear attention: time exponent fitted over T ≥ 1024 and the crossover T* against exact attention.
+ * - linear attention: time exponent fitted over T ≥ 1024 and the crossover T* against exact attention;
+ * - the models (tools/bench_model.ts, kept with lib/model): all-MiniLM-L6-v2's forward pass per T and the tiny
+ *   transformer's training steps/s and time to 99% on the copy task, on wasm (skipped with --no-model).
  * Backends (default: native, tensorflow and wasm where they load, plus webgpu on a hardware adapter): wasm and cpu
  * run 1 thread, native `ATTN_THREADS` BLAS threads (default 1), tensorflow libtensorflow's default (all cores).
  * PyTorch: the bench uses a Python that can import torch (.venv, then .cache/torch-venv), and otherwise makes
@@ -35,6 +38,7 @@ import { flashAttention } from "../lib/attention/flash.ts";
 import { linearAttention } from "../lib/attention/linear.ts";
 import { setNativeThreads } from "../lib/native/libraries.ts";
 import { crossover, type Entry, exponent, minMedian } from "./bench_stats.ts";
+import { benchModel } from "./bench_model.ts";
 
 const D = 64;
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -72,12 +76,13 @@ const args = parseArgs({
     quick: { type: "boolean", default: false },
     "no-torch": { type: "boolean", default: false },
     rounds: { type: "string", default: "4" },
+    "no-model": { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
   strict: true,
 });
 const USAGE =
-  "usage: deno task bench [--json] [--backend native,tensorflow,wasm,webgpu,cpu] [--quick] [--no-torch] [--rounds N]";
+  "usage: deno task bench [--json] [--backend native,tensorflow,wasm,webgpu,cpu] [--quick] [--no-torch] [--rounds N] [--no-model]";
 if (args.values.help) {
   console.log(USAGE);
   Deno.exit(0);
@@ -531,6 +536,12 @@ for (const route of routes) {
     say(`  ${kernel.padEnd(10)}${cells.map((c) => c.padStart(8)).join("")}`);
     SIZES.forEach((T, i) => summary[`${route.label}.${kernel}.torchRatio@${T}`] = Number.parseFloat(cells[i]) || null);
   }
+}
+
+if (!args.values["no-model"]) {
+  const model = await benchModel({ quick: args.values.quick, say });
+  entries.push(...model.entries);
+  Object.assign(summary, model.summary);
 }
 
 summary.seconds = (performance.now() - started) / 1000;
