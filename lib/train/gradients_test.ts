@@ -141,8 +141,11 @@ const BLOCK_CAUSAL_KEEP = keepFrom(blockPatternMask(T, T, { ...BLOCK, causal: tr
 const SPARSE = { local: 1, global: [0], causal: true };
 const SPARSE_KEEP = keepFrom(sparseMask(T, T, SPARSE));
 const CENTROIDS = [[1, 0, 0, 0], [0, 1, 0, 0], [-1, 0, 0, 0], [0, -1, 0, 0]];
-const NO_GATHER_GRAD =
-  "its gather's gradient needs UnsortedSegmentSum, which wasm lacks until lib registers a fallback";
+/** The gradient of tf.gather is UnsortedSegmentSum: a backend without that kernel cannot train gathered kernels. */
+const gatherGrad = (backend: Backend) =>
+  tf.getKernel("UnsortedSegmentSum", backend)
+    ? undefined
+    : `${backend} has no UnsortedSegmentSum kernel (gather's gradient)`;
 
 const CASES: GradCase[] = [
   {
@@ -249,7 +252,7 @@ const CASES: GradCase[] = [
     inputs: [q0(), k0(), v0()],
     kernel: ([q, k, v]) => sparseAttention(q, k, v, SPARSE),
     twin: ([q, k, v]) => perSlice(q, k, v, T, D, (q, k, v) => naiveAttention(q, k, v, T, T, D, D, SPARSE_KEEP).out),
-    skip: { wasm: NO_GATHER_GRAD, webgpu: NO_GATHER_GRAD },
+    skip: { wasm: gatherGrad("wasm"), webgpu: gatherGrad("webgpu") },
   },
   {
     name: "clusteredAttention (4 fixed centroids)",
@@ -270,7 +273,7 @@ const CASES: GradCase[] = [
         (q, k, v, b) => naiveAttention(q, k, v, T, T, D, D, (i, j) => qc[b * T + i] === kc[b * T + j]).out,
       );
     },
-    skip: { wasm: NO_GATHER_GRAD, webgpu: "the kernel reads its inputs synchronously, which webgpu cannot here" },
+    skip: { wasm: gatherGrad("wasm"), webgpu: "the kernel reads its inputs synchronously, which webgpu cannot here" },
   },
   ...(["dense", "random"] as const).map((kind): GradCase => ({
     name: `synthesizerAttention, ${kind}${kind === "dense" ? " (w1, b1, w2, b2)" : " (R), causal"}`,
@@ -328,8 +331,7 @@ const TOL: Record<Backend, number> = { cpu: 2e-4, wasm: 2e-4, webgpu: 2e-3 };
 
 for (const backend of BACKENDS) {
   for (const c of CASES) {
-    let why = c.skip?.[backend];
-    if (why === NO_GATHER_GRAD && backend === "wasm" && tf.getKernel("UnsortedSegmentSum", "wasm")) why = undefined;
+    const why = c.skip?.[backend];
     Deno.test({
       name: `∂/∂inputs of ${c.name} matches Float64 finite differences on ${backend}${why ? ` (skipped: ${why})` : ""}`,
       ignore: why !== undefined,
