@@ -219,6 +219,8 @@ export async function gradeSubmission(
       hiddenArgs[n] = (hiddenCases[lesson]?.[n] ?? []).map((c) => (c.args() as unknown[]).map((a) => toWire(a)));
     }
     tf.engine().endScope();
+    // Earlier exercises' replayed results, so a failure can name an unfinished exercise it depends on.
+    const prior = new Map<string, CheckResult>();
     // Run the exercises still ungraded; after a crash or timeout, the one in progress scores 0 and the rest run again.
     for (let attempt = 0; attempt < names.length + 1; attempt++) {
       const todo = names.filter((n) => !grades.has(n));
@@ -232,7 +234,7 @@ export async function gradeSubmission(
           }
         } else if (m.kind === "start") current = String(m.name);
         else if (m.kind === "done" && typeof m.name === "string" && exercises[m.name]) {
-          grades.set(m.name, await replay(m.name, m as never, exercises, hiddenCases[lesson]?.[m.name] ?? []));
+          grades.set(m.name, await replay(m.name, m as never, exercises, hiddenCases[lesson]?.[m.name] ?? [], prior));
           current = undefined;
         }
       }
@@ -260,10 +262,12 @@ async function replay(
   m: { records: CallRecord[]; hiddenRecords?: CallRecord[]; notFunction?: Wire },
   exercises: Record<string, Exercise>,
   hidden: Case<unknown[]>[],
+  prior: Map<string, CheckResult>,
 ): Promise<ExerciseGrade> {
   const exercise = exercises[name];
   const fn = m.notFunction !== undefined ? fromWire(m.notFunction) : replayer(m.records ?? []);
-  const result = await runCheck(exercise, fn);
+  const result = await runCheck(exercise, fn, prior);
+  prior.set(name, result);
   const f = result.failure;
   if (result.status === "passed" && hidden.length) {
     const h = await runCheck({ ...exercise, cases: hidden, after: undefined }, replayer(m.hiddenRecords ?? []));
@@ -285,13 +289,17 @@ async function replay(
     points: result.points,
     maxPoints: result.maxPoints,
     status: result.status,
-    message: result.status === "passed" ? undefined : result.status === "not-implemented" ? "not implemented" : [
-      `case ${f!.case}: ${f!.message}`,
-      f!.expected && `expected ${f!.expected}`,
-      f!.actual && `got ${f!.actual}`,
-      f!.diagnosis && `likely cause: ${f!.diagnosis}`,
-    ]
-      .filter(Boolean).join("; "),
+    message: result.status === "passed"
+      ? undefined
+      : result.status === "not-implemented"
+      ? `not implemented${result.note ? ` (${result.note})` : ""}`
+      : [
+        `case ${f!.case}: ${f!.message}`,
+        f!.expected && `expected ${f!.expected}`,
+        f!.actual && `got ${f!.actual}`,
+        f!.diagnosis && `likely cause: ${f!.diagnosis}`,
+      ]
+        .filter(Boolean).join("; ") + (result.note ? `; note: ${result.note}` : ""),
   };
 }
 
