@@ -110,8 +110,9 @@ type QkvArgs = [h: number[], Wq: number[][], Wk: number[][], Wv: number[][]];
 export function verifyQkv(actual: unknown, c: QkvCase): Verdict {
   const want = "an array of three vectors [q, k, v]";
   if (!Array.isArray(actual)) {
+    // (The grader carries an object out of its sandbox only as its description: the keys are not checked.)
     const object = actual !== null && typeof actual === "object" && !(actual instanceof tf.Tensor) &&
-      "q" in (actual as object);
+      !ArrayBuffer.isView(actual);
     return {
       ok: false,
       message: `expected ${want}, got ${describe(actual)}`,

@@ -1,0 +1,129 @@
+/**
+ * The planted set (tools/cases/planted.ts) through both routes a student's function takes: the exercise
+ * notebook's checks (the notebook's code as a module, its check calls made in order on the backend the notebook
+ * picks) and `deno task grade` (a submissions folder, graded in its sandbox on cpu). Goals of issue 10: every
+ * mistake caught by the visible checks, the right cause named for ≥ 90%, no correct solution losing a point.
+ */
+import { join } from "node:path";
+import { assert, assertEquals } from "../../lib/_testing.ts";
+import { type CheckResult, runCheck } from "../../lib/check/core.ts";
+import { exercisesByLesson } from "../../lib/check/mod.ts";
+import { extractSubmission, gradeAll, type Limits } from "../grading/grade.ts";
+import { writeNotebook } from "../notebook.ts";
+import { ROOT } from "../setup.ts";
+import { PLANTED, type Planted, plantedNotebook, submissions, writeSubmissions } from "./planted.ts";
+
+/** What one route said about one entry. */
+interface Outcome {
+  /** Full marks for the exercise. */
+  full: boolean;
+  /** Everything the student reads about it: message, cause, note. */
+  text: string;
+}
+
+/** Runs a group's notebook code as a module and checks its functions in notebook order (as its cells would). */
+async function notebookRoute(group: Planted[], scratch: string, tag: string): Promise<Map<string, Outcome>> {
+  const lesson = group[0].lesson;
+  const exercises = exercisesByLesson[lesson];
+  const nbPath = join(scratch, `${tag}.ipynb`);
+  await writeNotebook(nbPath, await plantedNotebook(group));
+  const modPath = join(scratch, `${tag}.ts`);
+  await Deno.writeTextFile(modPath, await extractSubmission(nbPath, Object.keys(exercises)));
+  const fns = (await import(`file://${modPath}`)).__functions as Record<string, unknown>;
+  const prior = new Map<string, CheckResult>();
+  const out = new Map<string, Outcome>();
+  for (const [name, exercise] of Object.entries(exercises)) {
+    const r = await runCheck(exercise, fns[name], prior);
+    prior.set(name, r);
+    const f = r.failure;
+    out.set(name, {
+      full: r.status === "passed" && r.points === r.maxPoints,
+      text: [f?.message, f?.expected, f?.actual, f?.diagnosis, r.note].filter(Boolean).join(" | "),
+    });
+  }
+  return out;
+}
+
+/** A tally line per route. */
+function tally(route: string, entries: Planted[], outcomes: Map<string, Outcome>) {
+  const bugs = entries.filter((e) => e.kind === "bug"), good = entries.filter((e) => e.kind === "correct");
+  const caught = bugs.filter((e) => !outcomes.get(e.id)!.full);
+  const named = caught.filter((e) => outcomes.get(e.id)!.text.includes(e.cause!));
+  const falseZeros = good.filter((e) => !outcomes.get(e.id)!.full);
+  return {
+    route,
+    line: `${route}: caught ${caught.length}/${bugs.length}, cause named ${named.length}/${bugs.length}, ` +
+      `correct alternatives with full marks ${good.length - falseZeros.length}/${good.length}`,
+    missed: bugs.filter((e) => !caught.includes(e)).map((e) => e.id),
+    unnamed: caught.filter((e) => !named.includes(e)).map((e) => `${e.id}: ${outcomes.get(e.id)!.text}`),
+    falseZeros: falseZeros.map((e) => `${e.id}: ${outcomes.get(e.id)!.text}`),
+    named: named.length,
+    bugs: bugs.length,
+  };
+}
+
+Deno.test({
+  name:
+    "the planted set: every mistake caught, ≥ 90% named, no correct solution loses a point — in the notebook and the grader",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const groups = submissions();
+    const scratch = join(ROOT, ".cache", "planted");
+    await Deno.remove(scratch, { recursive: true }).catch(() => {});
+    await Deno.mkdir(scratch, { recursive: true });
+    try {
+      // Route 1: the notebook's checks.
+      const inNotebook = new Map<string, Outcome>();
+      const collateral: string[] = [];
+      for (const [i, group] of groups.entries()) {
+        const results = await notebookRoute(group, scratch, `group${i}`);
+        for (const e of group) inNotebook.set(e.id, results.get(e.name)!);
+        for (const [name, o] of results) {
+          const replaced = group.some((e) => e.name === name || (e.also && name in e.also));
+          if (!replaced && !o.full) collateral.push(`group ${i}: the untouched ${name} lost points: ${o.text}`);
+        }
+      }
+      // Route 2: deno task grade on a submissions folder.
+      const subs = join(scratch, "submissions"), out = join(scratch, "graded");
+      const byStudent = await writeSubmissions(subs, groups);
+      const limits: Limits = { timeoutS: 120, memoryMb: 1536, maxOutputBytes: 4 << 20 };
+      const { results } = await gradeAll(subs, out, { jobs: 2, limits });
+      const graded = new Map<string, Outcome>();
+      for (const r of results) {
+        const group = byStudent.get(r.student)!;
+        for (const g of r.grades) {
+          const entry = group.find((e) => e.name === g.name);
+          const o = { full: g.points === g.maxPoints, text: g.message ?? "" };
+          if (entry) graded.set(entry.id, o);
+          else if (!o.full && !group.some((e) => e.also && g.name in e.also)) {
+            collateral.push(`${r.student}: the untouched ${g.name} lost points in the grader: ${o.text}`);
+          }
+        }
+      }
+      // A notebook of correct alternatives only (chained methods, tf.einsum, loops …) scores full marks.
+      for (const r of results) {
+        if (byStudent.get(r.student)!.every((e) => e.kind === "correct")) {
+          const [got, max] = [
+            r.grades.reduce((s, g) => s + g.points, 0),
+            r.grades.reduce((s, g) => s + g.maxPoints, 0),
+          ];
+          if (got !== max) collateral.push(`${r.student} (correct alternatives only) got ${got}/${max}`);
+        }
+      }
+      const tallies = [tally("in-notebook checks", PLANTED, inNotebook), tally("deno task grade", PLANTED, graded)];
+      for (const t of tallies) {
+        console.log(t.line);
+        for (const u of t.unnamed) console.log(`  cause not named: ${u}`);
+      }
+      assertEquals(collateral, []);
+      for (const t of tallies) {
+        assertEquals(t.missed, [], `${t.route}: mistakes not caught`);
+        assertEquals(t.falseZeros, [], `${t.route}: correct solutions that lost points`);
+        assert(t.named >= 0.9 * t.bugs, `${t.route}: causes named for only ${t.named}/${t.bugs}`);
+      }
+    } finally {
+      await Deno.remove(scratch, { recursive: true }).catch(() => {});
+    }
+  },
+});
