@@ -155,7 +155,10 @@ export async function runCheck<A extends unknown[]>(
   return { ...base, status: "passed", points: exercise.points, casesPassed: passed };
 }
 
-/** Adds a note when the exercise failed and a function it may call has not passed its own check. */
+/**
+ * Adds a note when the exercise failed and a function it may call has not passed its own check. The local
+ * diagnosis then moves into the note: the failure may well be the other function's, named and charged there.
+ */
 function withNote<A extends unknown[]>(result: CheckResult, exercise: Exercise<A>, prior: PriorResults): CheckResult {
   for (const name of exercise.uses ?? []) {
     const p = prior.get(name);
@@ -163,10 +166,12 @@ function withNote<A extends unknown[]>(result: CheckResult, exercise: Exercise<A
     const why = p.status === "not-implemented"
       ? "is not implemented yet"
       : `fails its own check (${p.failure?.message})`;
+    const local = result.failure?.diagnosis;
     return {
       ...result,
+      failure: result.failure && { ...result.failure, diagnosis: undefined },
       note: `${exercise.name} may call ${sibling(exercise, name)}, which ${why}: if it does, fix that one first — ` +
-        "its mistake is named and charged there",
+        `its mistake is named and charged there${local ? `; if it does not: ${local}` : ""}`,
     };
   }
   return result;

@@ -681,13 +681,11 @@ ${
 };
 const entropyFn = (body: string) => `function rowEntropy(weights: number[]): number {\n${body}\n}`;
 const jac = (body: string) => `function softmaxJacobian(y: number[]): number[][] {\n${body}\n}`;
-const temp = (
-  lo: string,
-  hi: string,
-  steps = 100,
-  largest = "(tau: number) => Math.max(...softmaxWithTemperature(logits, tau))",
-  space: "log" | "linear" = "log",
-) =>
+/** The largest weight computed directly (so a planted mistake here does not depend on exercise 2). */
+const DIRECT = "(tau: number) => 1 / logits.reduce((s, z) => s + Math.exp((z - Math.max(...logits)) / tau), 0)";
+/** The largest weight through the student's exercise 2. */
+const VIA_EX2 = "(tau: number) => Math.max(...softmaxWithTemperature(logits, tau))";
+const temp = (lo: string, hi: string, steps = 100, largest = DIRECT, space: "log" | "linear" = "log") =>
   `function temperatureForMaxWeight(logits: number[], maxWeight: number): number {
   const n = logits.length;
   if (!(maxWeight > 1 / n && maxWeight < 1)) throw new RangeError("unreachable target");
@@ -795,7 +793,7 @@ const LESSON04: Planted[] = [
     "temperatureForMaxWeight",
     "calls-broken-softmax",
     "softmaxWithTemperature (exercise 2), which fails its own check",
-    temp("Math.log(1e-8)", "Math.log(1e8)"),
+    temp("Math.log(1e-8)", "Math.log(1e8)", 100, VIA_EX2),
     { also: { softmaxWithTemperature: softmaxBody({ shift: false }) } },
   ),
   correct(
@@ -823,7 +821,7 @@ const LESSON04: Planted[] = [
 }`,
     { prelude: 'import { tf } from "attention-course";' },
   ),
-  correct("04", "temperatureForMaxWeight", "calls-softmax", temp("Math.log(1e-8)", "Math.log(1e8)")),
+  correct("04", "temperatureForMaxWeight", "calls-softmax", temp("Math.log(1e-8)", "Math.log(1e8)", 100, VIA_EX2)),
 ];
 
 /** The whole planted set. */

@@ -7,6 +7,7 @@
 import { join } from "node:path";
 import { assert, assertEquals } from "../../lib/_testing.ts";
 import { type CheckResult, runCheck } from "../../lib/check/core.ts";
+import { assertCausePhrasing } from "../../lib/check/_testing.ts";
 import { exercisesByLesson } from "../../lib/check/mod.ts";
 import { extractSubmission, gradeAll, type Limits } from "../grading/grade.ts";
 import { writeNotebook } from "../notebook.ts";
@@ -36,6 +37,7 @@ async function notebookRoute(group: Planted[], scratch: string, tag: string): Pr
     const r = await runCheck(exercise, fns[name], prior);
     prior.set(name, r);
     const f = r.failure;
+    if (f?.diagnosis) assertCausePhrasing(f.diagnosis);
     out.set(name, {
       full: r.status === "passed" && r.points === r.maxPoints,
       text: [f?.message, f?.expected, f?.actual, f?.diagnosis, r.note].filter(Boolean).join(" | "),
