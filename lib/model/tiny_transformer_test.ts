@@ -68,6 +68,7 @@ Deno.test("a non-causal tiny transformer with learned Linformer E, F learns the 
   assert(accuracy >= 0.99, `accuracy ${accuracy} after ${result.steps} steps`);
 });
 
+const CENTROIDS = [[1, 0, 0, 0, 0, 0, 0, 0], [-1, 0, 0, 0, 0, 0, 0, 0]]; // D = 16 / 2 heads = 8
 const KINDS: [AttentionKind, boolean][] = [
   [softmaxKind(), true],
   [linearKind(), true],
@@ -77,14 +78,14 @@ const KINDS: [AttentionKind, boolean][] = [
   [synthesizerKind("random"), true],
   [linformerKind(4), false],
   [
-    kernelKind("clustered", (q, k, v) => clusteredAttention(q, k, v, { clusters: 2, rng: rng("clusters") }).output),
+    // Fixed centroids (Roy et al. keep learned ones); k-means on every call works too, but slowly for a test.
+    kernelKind("clustered", (q, k, v) => clusteredAttention(q, k, v, { centroids: CENTROIDS }).output),
     false,
   ],
 ];
 
 for (const [kind, causal] of KINDS) {
   Deno.test(`tiny transformer with ${kind.name} attention${causal ? " (causal)" : ""}: gradients reach every weight, loss falls`, async () => {
-    await initBackend({ backend: "cpu", print: false }); // the clustered kernel's gather needs cpu for its gradient
     const b = copyTask(rng("kinds"), { batch: 8, n: 4, mode: causal ? "next-token" : "masked" });
     const model = tinyTransformer({
       vocab: b.vocab,
@@ -104,7 +105,7 @@ for (const [kind, causal] of KINDS) {
     const first = value.dataSync()[0];
     tf.dispose([value, ...Object.values(grads)]);
     const opt = tf.train.adam(1e-2);
-    for (let i = 0; i < 15; i++) opt.minimize(loss, false, trainable);
+    for (let i = 0; i < 3; i++) opt.minimize(loss, false, trainable);
     const after = tf.tidy(() => loss().dataSync()[0]);
     assert(after < first, `loss ${first} → ${after}`);
     if (causal) {
@@ -125,7 +126,6 @@ for (const [kind, causal] of KINDS) {
     }
     opt.dispose();
     model.dispose();
-    await initBackend({ backend: "wasm", print: false });
   });
 }
 
