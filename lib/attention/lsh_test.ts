@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
-import { assert, assertEquals, assertThrows, f32, maxAbsDiff, naiveAttention } from "../_testing.ts";
-import { BACKENDS, initBackend } from "../backend.ts";
+import { assert, assertEquals, assertThrows, f32, maxAbsDiff, naiveAttention, TEST_BACKENDS } from "../_testing.ts";
+import { initBackend } from "../backend.ts";
 import { rng } from "../random.ts";
 import { lshAttention, lshHash, lshKeyLists, lshRotations } from "./lsh.ts";
 
@@ -106,7 +106,7 @@ Deno.test("lshKeyLists() equals the chunk-window definition, one or more rounds,
   assertEquals(lshKeyLists(one, { chunk: 1, excludeSelf: false }), [[0], [0, 1], [1, 2]]);
 });
 
-for (const backend of BACKENDS.filter((b) => b === "cpu" || b === "wasm")) {
+for (const backend of TEST_BACKENDS) {
   Deno.test(`lshAttention() equals softmax over its listed keys with unit keys (Float64 twin) on ${backend}`, async () => {
     await initBackend({ backend, print: false });
     const r = rng(`lsh-attn-${backend}`);
