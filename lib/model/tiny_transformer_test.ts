@@ -85,7 +85,7 @@ const KINDS: [AttentionKind, boolean][] = [
 ];
 
 for (const [kind, causal] of KINDS) {
-  Deno.test(`tiny transformer with ${kind.name} attention${causal ? " (causal)" : ""}: gradients reach every weight, loss falls`, async () => {
+  Deno.test(`tiny transformer with ${kind.name} attention${causal ? " (causal)" : ""}: gradients reach every weight, loss falls`, () => {
     const b = copyTask(rng("kinds"), { batch: 8, n: 4, mode: causal ? "next-token" : "masked" });
     const model = tinyTransformer({
       vocab: b.vocab,
