@@ -3,12 +3,13 @@
  * figures with their ratios.
  *
  *   deno task bench [--json] [--backend native,tensorflow,wasm,webgpu,cpu] [--quick] [--no-torch] [--rounds N]
- *     [--no-model]
+ *     [--no-model] [--headline-only]
  *
  * - the headline: exact attention at T = 2048, d = 64 (`flashAttention`, the course's fastest exact kernel) on
  *   every backend and PyTorch's `scaled_dot_product_attention` at 1 thread and at all cores, in N interleaved
  *   rounds (default 4; one sample per route per round), with the minimum and median and the ratio to PyTorch at
- *   the backend's own thread count;
+ *   the backend's own thread count, and the least CPU time of a run (all threads; for one thread, what the run
+ *   takes on a quiet machine) — `--headline-only` stops here;
  * - exact attention, d = 64, fp32, T ∈ {256 … 8192}: ours (`attention`, `flashAttention`) against naive
  *   tfjs (`softmax(matMul(q, k, false, true) / √d) · v`) and against the backend's own matMul rate on the
  *   same two products (Q·Kᵀ and P·V, 4·T²·d FLOPs) — the ceiling for any exact kernel built on matMul;
@@ -77,12 +78,13 @@ const args = parseArgs({
     "no-torch": { type: "boolean", default: false },
     rounds: { type: "string", default: "4" },
     "no-model": { type: "boolean", default: false },
+    "headline-only": { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
   strict: true,
 });
-const USAGE =
-  "usage: deno task bench [--json] [--backend native,tensorflow,wasm,webgpu,cpu] [--quick] [--no-torch] [--rounds N] [--no-model]";
+const USAGE = "usage: deno task bench [--json] [--backend native,tensorflow,wasm,webgpu,cpu] [--quick] [--no-torch] " +
+  "[--rounds N] [--no-model] [--headline-only]";
 if (args.values.help) {
   console.log(USAGE);
   Deno.exit(0);
@@ -412,7 +414,7 @@ for (const row of headRows) {
 say("  (CPU ms: the least CPU time of a run, all threads; for one thread, what the run takes on a quiet machine)");
 
 // The sweeps: every backend, then PyTorch at every thread count in use.
-for (const route of routes) {
+for (const route of args.values["headline-only"] ? [] : routes) {
   const info = await use(route);
   say(`\n${route.full ? describeBackend(info) : `${route.label}: exact kernels with ${route.threads} BLAS threads`}`);
   if (info.detail.startsWith("software adapter")) say("  (software adapter: figures test the code path, not speed)");
@@ -491,7 +493,7 @@ for (const route of routes) {
   say(`  linear vs exact (flash) crossover: T* ≈ ${cross.T ?? "—"} (${cross.note})`);
 }
 
-for (const threads of python ? torchThreads : []) {
+for (const threads of python && !args.values["headline-only"] ? torchThreads : []) {
   const run = await torchRun(python!, SIZES, threads);
   if (!run) continue;
   const label = `torch-cpu-${run.threads}t`;
@@ -538,7 +540,7 @@ for (const route of routes) {
   }
 }
 
-if (!args.values["no-model"]) {
+if (!args.values["no-model"] && !args.values["headline-only"]) {
   const model = await benchModel({ quick: args.values.quick, say });
   entries.push(...model.entries);
   Object.assign(summary, model.summary);
