@@ -185,9 +185,9 @@ async function routesToRun(): Promise<Route[]> {
  */
 /** Makes the route's backend (and thread count) current. */
 async function use(route: Route) {
-  const info = await initBackend({ backend: route.name, print: false });
+  // Threads first, so that a fresh backend line names them (the libraries are loaded by then: routesToRun).
   if (route.name === "native") setNativeThreads(route.threads);
-  return info;
+  return await initBackend({ backend: route.name, print: false });
 }
 
 async function timeRuns(
