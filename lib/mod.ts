@@ -95,6 +95,9 @@ export {
 export * from "./analysis/mod.ts";
 export {
   type CaseTiming,
+  type Clock,
+  clockLabel,
+  defaultClock,
   type InterleaveOptions,
   type Sweep,
   sweepSeries,

@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-cpu";
 import { assert, assertEquals } from "./_testing.ts";
-import { sweepSeries, timeInterleaved, timeSweep } from "./timing.ts";
+import { defaultClock, sweepSeries, timeInterleaved, timeSweep } from "./timing.ts";
 
 Deno.test("timeInterleaved() warms up, then runs the variants in rotating order, one sample per round", async () => {
   const order: string[] = [];
@@ -26,7 +26,7 @@ Deno.test("timeInterleaved() repeats a short call within a sample and reports ti
       const end = performance.now() + 0.2;
       while (performance.now() < end) { /* about 0.2 ms */ }
     },
-  }, { rounds: 2, minSampleMs: 20 });
+  }, { rounds: 2, minSampleMs: 20, clock: "wall" });
   // About 20 ms / 0.2 ms = 100 calls; fewer if the calibration call was slowed by other programs.
   assert(t.spin.calls >= 2 && t.spin.calls <= 100, `calls per sample, got ${t.spin.calls}`);
   assertEquals(calls, 2 + 2 * t.spin.calls);
@@ -58,4 +58,16 @@ Deno.test("timeSweep() interleaves every size with every other and disposes each
   assertEquals(sweep.min.a.length, 2);
   const series = sweepSeries(sweep, { a: "variant a" });
   assertEquals(series.map((s) => s.name), ["variant a", "b"]);
+});
+
+Deno.test("the cpu clock counts this process's processor time, not time spent waiting", async () => {
+  await tf.setBackend("cpu");
+  assertEquals(defaultClock(), "cpu");
+  const sleep = () => new Promise((resolve) => setTimeout(resolve, 20));
+  const wall = await timeInterleaved({ sleep }, { rounds: 2, minSampleMs: 0, clock: "wall" });
+  const cpu = await timeInterleaved({ sleep }, { rounds: 2, minSampleMs: 0, clock: "cpu" });
+  assert(wall.sleep.min >= 19, `a 20 ms sleep takes ≥ 20 ms of wall time, got ${wall.sleep.min}`);
+  assert(cpu.sleep.min < 5, `and almost no processor time, got ${cpu.sleep.min}`);
+  assertEquals([wall.sleep.clock, cpu.sleep.clock], ["wall", "cpu"]);
+  await assert.rejects(() => timeInterleaved({ sleep }, { clock: "gpu" as never }), RangeError);
 });
