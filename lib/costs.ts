@@ -80,14 +80,18 @@ export function exactRatio(a: bigint, b: bigint): Fraction {
 }
 
 /**
- * A fraction as text: `"1048576"` when it is whole, else `"6144/13"`.
+ * A fraction in lowest terms as text, digits grouped by thousands: `"1,048,576"` when it is whole, else
+ * `"6,144/13"`.
  *
  * @example
  * ```ts
  * import { exactRatio, formatFraction } from "./costs.ts";
  * if (formatFraction(exactRatio(8n, 2n)) !== "4") throw new Error("8/2 is 4");
+ * if (formatFraction(exactRatio(-12288n, 26n)) !== "-6,144/13") throw new Error("lowest terms, grouped");
  * ```
  */
 export function formatFraction(f: Fraction): string {
-  return BigInt(f.d) === 1n ? `${BigInt(f.s) * BigInt(f.n)}` : math.format(f, { fraction: "ratio" });
+  const group = (x: bigint) => x.toLocaleString("en-US");
+  const n = BigInt(f.s) * BigInt(f.n), d = BigInt(f.d);
+  return d === 1n ? group(n) : `${group(n)}/${group(d)}`;
 }

@@ -40,10 +40,10 @@ Deno.test("GPT-3 scale reproduces the published figures (../shared/notes/referen
     [dense.params, attn.params, dense.flops, attn.flops].map((x) => Number(x).toPrecision(3)),
     ["6.33e+14", "6.04e+8", "1.27e+15", "2.68e+12"],
   );
-  assertEquals(formatFraction(exactRatio(dense.params, attn.params)), "1048576"); // T²/4
+  assertEquals(formatFraction(exactRatio(dense.params, attn.params)), "1,048,576"); // T²/4
   const flopRatio = math.number(exactRatio(dense.flops, attn.flops));
   assert(Math.abs(flopRatio - 473) < 0.5, `FLOP ratio ${flopRatio}`);
-  assertEquals(formatFraction(exactRatio(dense.flops, attn.flops)), "6144/13");
+  assertEquals(formatFraction(exactRatio(dense.flops, attn.flops)), "6,144/13");
 });
 
 Deno.test("costs stay exact beyond 2^53 and reject bad sizes by name", () => {

@@ -142,13 +142,22 @@ export function attentionHeatmaps(panels: HeatmapPanel[], options: HeatmapOption
   const rowLabels = labels("tokens", options.tokens, rows);
   const colLabels = labels(options.keys ? "keys" : "tokens", options.keys ?? options.tokens, cols);
 
-  const n = panels.length, slot = 1 / n;
+  const n = panels.length;
+  const height = options.height ?? Math.min(700, 170 + Math.max(260, 30 * rows));
+  const margin = { t: n > 1 || panels[0].title ? 90 : 60, b: 110, l: 110, r: 20 };
+  // Square cells: each panel is as wide as it is high, plus room for its colour bar (and the next panel's labels).
+  const side = Math.min(900 / n - 150, (height - margin.t - margin.b) * cols / rows); // at most ~1000 px in all
+  const panelWidth = side + 150;
+  // Wide enough for the title too (about 8.5 px per character of plotly's 17 px title font).
+  const width = Math.round(Math.max(margin.l + n * panelWidth + margin.r, 8.5 * title.length + 80));
+  const slot = panelWidth / (width - margin.l - margin.r), plotShare = side / panelWidth * slot;
   const data: Trace[] = [];
   const layout: Record<string, unknown> = {
     title: { text: title },
-    height: options.height ?? Math.min(680, 170 + Math.max(220, 24 * rows)),
+    height,
+    width,
     annotations: [] as unknown[],
-    margin: { t: n > 1 || panels[0].title ? 90 : 60 },
+    margin,
   };
   panels.forEach((panel, k) => {
     const kind = panel.kind ?? "weights";
@@ -177,7 +186,7 @@ export function attentionHeatmaps(panels: HeatmapPanel[], options: HeatmapOption
       yaxis: `y${ax}`,
       colorbar: {
         title: { text: masked ? `${cbTitle}<br>grey: −∞<br>(masked)` : cbTitle },
-        x: k * slot + 0.8 * slot + 0.01,
+        x: k * slot + plotShare + 0.01,
         xanchor: "left",
         len: 0.9,
         thickness: 12,
@@ -189,7 +198,7 @@ export function attentionHeatmaps(panels: HeatmapPanel[], options: HeatmapOption
         : {};
     layout[`xaxis${ax}`] = {
       ...ticks(colLabels),
-      domain: [k * slot, k * slot + 0.8 * slot],
+      domain: [k * slot, k * slot + plotShare],
       title: { text: xTitle },
       showgrid: false,
       zeroline: false,

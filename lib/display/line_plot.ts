@@ -5,6 +5,7 @@
  */
 import type { Displayable } from "./bundle.ts";
 import { plot, type Trace } from "./plot.ts";
+import { formatNumber } from "./table.ts";
 import { checkLabel, readNumbers } from "./_checks.ts";
 
 /** One line of a {@linkcode linePlot} or {@linkcode scalingPlot}. */
@@ -197,7 +198,7 @@ function lines(action: string, series: Series[], options: LinePlotOptions): Disp
     data,
     layout: {
       title: { text: title },
-      xaxis: { title: { text: xTitle }, ...(options.logX ? { type: "log" } : {}) },
+      xaxis: { title: { text: xTitle }, ...(options.logX ? { type: "log", ...logTicks(allX) } : {}) },
       yaxis: {
         title: { text: yTitle },
         ...(options.logY ? { type: "log", exponentformat: "power" } : {}),
@@ -206,4 +207,11 @@ function lines(action: string, series: Series[], options: LinePlotOptions): Disp
       height: options.height ?? 420,
     },
   });
+}
+
+/** On a log x axis with few distinct sizes (e.g. powers of two), a tick at each size, labelled in full. */
+function logTicks(xs: number[]): Record<string, unknown> {
+  const distinct = [...new Set(xs)].sort((a, b) => a - b);
+  if (distinct.length > 16) return {};
+  return { tickmode: "array", tickvals: distinct, ticktext: distinct.map(formatNumber) };
 }

@@ -5,7 +5,10 @@ import { linePlot, logLogSlope, scalingPlot } from "./line_plot.ts";
 
 type Fig = {
   data: { name: string; x: number[]; y: number[]; line: { dash: string }; error_y?: { array: number[] } }[];
-  layout: { xaxis: { type?: string; title: { text: string } }; yaxis: { type?: string; range?: number[] } };
+  layout: {
+    xaxis: { type?: string; title: { text: string }; tickvals?: number[]; ticktext?: string[] };
+    yaxis: { type?: string; range?: number[] };
+  };
 };
 const figOf = (d: unknown) => bundleOf(d as never)[PLOTLY_MIME] as Fig;
 
@@ -33,6 +36,8 @@ Deno.test("scalingPlot() is log–log, names each series' fitted slope, and draw
     references: [{ name: "limit", y: 1e6 }],
   }));
   assertEquals([fig.layout.xaxis.type, fig.layout.yaxis.type], ["log", "log"]);
+  // Few sizes: a tick at each one, labelled in full (not plotly's 2, 5 minor labels between powers of ten).
+  assertEquals([fig.layout.xaxis.tickvals, fig.layout.xaxis.ticktext], [[128, 256, 512], ["128", "256", "512"]]);
   assertEquals(fig.data.map((t) => t.name), ["one head (∝ x^2.00)", "linear (∝ x^1.00)", "limit"]);
   assertEquals(fig.data[1].line.dash, "dot");
   assertEquals([fig.data[2].x, fig.data[2].y], [[128, 512], [1e6, 1e6]]);
