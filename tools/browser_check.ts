@@ -1,19 +1,25 @@
 /// <reference lib="dom" />
 /**
- * The course as a student sees it: JupyterLab in headless Chromium opens
- * lesson 01, runs all cells with the course kernel, and we assert that plotly
+ * The course as a student sees it: JupyterLab in headless Chromium opens a
+ * lesson, runs all its cells with the course kernel, and checks that plotly
  * plots rendered, that no cell shows an error, and that the plots render again
- * when the saved notebook is reopened. Screenshots go to .cache/screenshots/.
+ * when the saved notebook is reopened. One screenshot per plot, named after the
+ * lesson and the cell (cells counted from 0, Markdown included):
+ * `.browser-test/03-the-attention-matrix/cell-12-plot-1.png`.
  *
- * Works on scratch copies in .browser-test/ (so the committed notebook is never
- * written). Needs Chromium: Debian's `chromium` (or CHROMIUM_PATH).
+ * The suite imports {@linkcode browserTest}; to look at any lessons' plots:
+ *
+ *     deno run --allow-all tools/browser_check.ts notebooks/03-the-attention-matrix.ipynb [more.ipynb …]
+ *
+ * Works on scratch copies in .browser-test/_work/ (so the committed notebook is
+ * never written). Needs Chromium: Debian's `chromium` (or CHROMIUM_PATH).
  * @module
  */
 import { chromium, type Page } from "playwright-core";
 import { basename, join } from "node:path";
 import { ROOT, venvBin } from "./setup.ts";
 
-/** What the browser test saw. */
+/** What the browser check saw. */
 export interface BrowserResult {
   status: "passed" | "skipped";
   reason?: string;
@@ -21,7 +27,13 @@ export interface BrowserResult {
   reopenedPlots?: number;
   executedCopyPlots?: number;
   seconds?: number;
+  /** One PNG per plot, in notebook order. */
   screenshots?: string[];
+}
+
+/** Where the screenshots of a lesson go: .browser-test/<lesson name>/. */
+export function screenshotDir(notebook: string): string {
+  return join(ROOT, ".browser-test", basename(notebook, ".ipynb"));
 }
 
 const LAUNCH_ARGS = [
@@ -49,41 +61,31 @@ function freePort(): number {
   return port;
 }
 
-/**
- * Runs the browser test on `notebook` (a path under notebooks/).
- *
- * @param notebook The lesson to open, e.g. "notebooks/01-weighted-sums.ipynb".
- * @param executedCopy Optional nbclient-executed copy of it, to check that saved outputs render.
- */
-export async function browserTest(notebook: string, executedCopy?: string): Promise<BrowserResult> {
-  const shot = (what: string) => `${basename(notebook, ".ipynb")}-${what}.png`; // e.g. 01-weighted-sums-plot.png
-  const executable = await findChromium();
-  if (!executable) {
-    return { status: "skipped", reason: "no Chromium (install Debian's chromium, or set CHROMIUM_PATH)" };
-  }
-  const t0 = performance.now();
-  const scratch = join(ROOT, ".browser-test");
+/** A JupyterLab server on the course with a headless Chromium page open on it. */
+interface Lab {
+  page: Page;
+  /** The lab URL of a file in the scratch folder. */
+  url(name: string): string;
+  /** The scratch folder (under the course root, so JupyterLab can open it). */
+  scratch: string;
+  /** The server's last log lines. */
+  logTail(): string;
+  close(): Promise<void>;
+}
+
+async function startLab(executable: string): Promise<Lab> {
+  const scratch = join(ROOT, ".browser-test", "_work");
   const home = await Deno.makeTempDir({ prefix: "attention-course-lab-" });
-  const shots = join(ROOT, ".cache", "screenshots");
   await Deno.mkdir(scratch, { recursive: true });
-  await Deno.mkdir(shots, { recursive: true });
-  const name = basename(notebook);
-  await Deno.copyFile(join(ROOT, notebook), join(scratch, name));
-  if (executedCopy) await Deno.copyFile(executedCopy, join(scratch, `executed-${name}`));
-  // Autosave off: nothing is written unless the test saves.
-  const settings = join(home, "settings", "@jupyterlab", "docmanager-extension");
-  await Deno.mkdir(settings, { recursive: true });
-  await Deno.writeTextFile(join(settings, "plugin.jupyterlab-settings"), JSON.stringify({ autosave: false }));
-  const notifications = join(home, "settings", "@jupyterlab", "apputils-extension");
-  await Deno.mkdir(notifications, { recursive: true });
-  await Deno.writeTextFile(
-    join(notifications, "notification.jupyterlab-settings"),
-    JSON.stringify({ fetchNews: "false" }),
-  );
+  // Autosave off: nothing is written unless the check saves.
+  const settings = (extension: string, file: string, value: unknown) =>
+    Deno.mkdir(join(home, "settings", "@jupyterlab", extension), { recursive: true }).then(() =>
+      Deno.writeTextFile(join(home, "settings", "@jupyterlab", extension, file), JSON.stringify(value))
+    );
+  await settings("docmanager-extension", "plugin.jupyterlab-settings", { autosave: false });
+  await settings("apputils-extension", "notification.jupyterlab-settings", { fetchNews: "false" });
   // Render every cell (JupyterLab 4 otherwise keeps off-screen cells out of the DOM), so outputs can be counted.
-  const tracker = join(home, "settings", "@jupyterlab", "notebook-extension");
-  await Deno.mkdir(tracker, { recursive: true });
-  await Deno.writeTextFile(join(tracker, "tracker.jupyterlab-settings"), JSON.stringify({ windowingMode: "none" }));
+  await settings("notebook-extension", "tracker.jupyterlab-settings", { windowingMode: "none" });
 
   const port = freePort();
   const token = crypto.randomUUID().replaceAll("-", "");
@@ -121,44 +123,122 @@ export async function browserTest(notebook: string, executedCopy?: string): Prom
   };
   const drained = Promise.all([drain(server.stdout), drain(server.stderr)]);
   const browser = await chromium.launch({ executablePath: executable, args: LAUNCH_ARGS });
+  const close = async () => {
+    await browser.close();
+    try {
+      server.kill("SIGTERM");
+    } catch { /* already gone */ }
+    await server.status;
+    await drained;
+    await Deno.remove(scratch, { recursive: true }).catch(() => {});
+    await Deno.remove(home, { recursive: true }).catch(() => {});
+  };
   try {
     await waitForServer(port, token, log);
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    const base = `http://127.0.0.1:${port}`;
-    const url = (path: string) => `${base}/lab/tree/.browser-test/${path}?token=${token}`;
+    return {
+      page,
+      scratch,
+      url: (name) => `http://127.0.0.1:${port}/lab/tree/.browser-test/_work/${name}?token=${token}`,
+      logTail: () => log.join("").split("\n").slice(-15).join("\n"),
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
 
-    // 1. Open the lesson, run all cells, wait for the kernel to finish.
-    await page.goto(url(name));
-    await waitForNotebook(page, `.browser-test/${name}`);
-    await runCommand(page, "notebook:run-all-cells");
-    await waitForRun(page, shots);
-    const plots = await countRenderedPlots(page);
-    const errors = await page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count();
-    const backendLine = await page.locator(".jp-OutputArea-output", { hasText: "backend:" }).count();
-    await page.screenshot({ path: join(shots, shot("top")) });
-    await page.locator(PLOT_OUTPUT).nth(1).evaluate((el) => el.scrollIntoView({ block: "center" }));
-    await page.screenshot({ path: join(shots, shot("plot")) });
-    if (errors > 0) {
-      const text = await page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").first()
-        .innerText();
-      throw new Error(`lesson shows ${errors} error output(s) in JupyterLab; first: ${text.slice(0, 500)}`);
-    }
-    if (plots === 0) {
-      throw new Error("no plotly plot rendered in the output area (is the plotly JupyterLab extension installed?)");
-    }
-    if (backendLine === 0) throw new Error("the notebook did not print its backend line");
+/**
+ * Opens `notebook` (a copy of it) in the lab, runs all cells, and checks that no cell shows an error and that
+ * the backend line was printed. Returns the number of plots drawn.
+ */
+async function runInLab(lab: Lab, notebook: string, shots: string): Promise<number> {
+  const name = basename(notebook);
+  await Deno.copyFile(join(ROOT, notebook), join(lab.scratch, name));
+  const { page } = lab;
+  await page.goto(lab.url(name));
+  await waitForNotebook(page, `.browser-test/_work/${name}`);
+  await runCommand(page, "notebook:run-all-cells");
+  await waitForRun(page, shots);
+  const plots = await countRenderedPlots(page);
+  const stderr = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']");
+  const errors = await stderr.count();
+  if (errors > 0) {
+    const text = await stderr.first().innerText();
+    throw new Error(`${notebook} shows ${errors} error output(s) in JupyterLab; first: ${text.slice(0, 500)}`);
+  }
+  if (plots === 0) {
+    throw new Error(`${notebook}: no plotly plot rendered (is the plotly JupyterLab extension installed?)`);
+  }
+  const backendLine = await page.locator(".jp-OutputArea-output", { hasText: "backend:" }).count();
+  if (backendLine === 0) throw new Error(`${notebook} did not print its backend line`);
+  return plots;
+}
+
+/**
+ * One screenshot per rendered plot of the open notebook, named after its cell: `cell-12-plot-1.png` is the first
+ * plot of cell 12 (cells counted from 0, Markdown included). Old screenshots in `dir` are removed first.
+ */
+async function screenshotPlots(page: Page, dir: string): Promise<string[]> {
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
+  await Deno.mkdir(dir, { recursive: true });
+  const outputs = page.locator(PLOT_OUTPUT);
+  const perCell = new Map<number, number>();
+  const files: string[] = [];
+  for (let i = 0; i < await outputs.count(); i++) {
+    const output = outputs.nth(i);
+    const cell = await output.evaluate((el) => {
+      // The cell's index in the notebook model (Markdown cells included), from the widget that holds the output.
+      type Panel = { content?: { widgets: readonly { node: HTMLElement }[] } };
+      const app = (globalThis as unknown as { jupyterapp?: { shell: { currentWidget?: Panel } } }).jupyterapp;
+      return app?.shell.currentWidget?.content?.widgets.findIndex((w) => w.node.contains(el)) ?? -1;
+    });
+    const k = (perCell.get(cell) ?? 0) + 1;
+    perCell.set(cell, k);
+    await output.evaluate((el) => el.scrollIntoView({ block: "center" }));
+    await output.locator("svg.main-svg").first().waitFor({ timeout: 15_000 }).catch(() => {});
+    await page.waitForTimeout(300); // let plotly finish its layout pass
+    const file = join(dir, `cell-${cell}-plot-${k}.png`);
+    await output.screenshot({ path: file });
+    files.push(file);
+  }
+  return files;
+}
+
+/**
+ * Runs the browser check on `notebook` (a path under notebooks/): runs it in JupyterLab, takes one screenshot
+ * per plot into {@linkcode screenshotDir}, saves, reopens (the plots must render from the saved file), and
+ * opens `executedCopy`, a copy executed headless by nbclient, whose saved plots must render too.
+ *
+ * @param notebook The lesson to open, e.g. "notebooks/01-weighted-sums.ipynb".
+ * @param executedCopy Optional nbclient-executed copy of it, to check that saved outputs render.
+ */
+export async function browserTest(notebook: string, executedCopy?: string): Promise<BrowserResult> {
+  const executable = await findChromium();
+  if (!executable) {
+    return { status: "skipped", reason: "no Chromium (install Debian's chromium, or set CHROMIUM_PATH)" };
+  }
+  const t0 = performance.now();
+  const shots = screenshotDir(notebook);
+  const name = basename(notebook);
+  const lab = await startLab(executable);
+  try {
+    const { page } = lab;
+    // 1. Open the lesson, run all cells, one screenshot per plot.
+    const plots = await runInLab(lab, notebook, shots);
+    const screenshots = await screenshotPlots(page, shots);
 
     // 2. Save, reload the page, reopen: the plots must render from the saved file without re-running.
     await runCommand(page, "docmanager:save");
     await page.waitForTimeout(1500);
-    const saved = await Deno.stat(join(scratch, name));
+    const saved = await Deno.stat(join(lab.scratch, name));
     if (saved.size > 2_000_000) {
       throw new Error(`the saved notebook is ${saved.size} bytes: is plotly.js embedded in it?`);
     }
-    await page.goto(url(name));
-    await waitForNotebook(page, `.browser-test/${name}`);
+    await page.goto(lab.url(name));
+    await waitForNotebook(page, `.browser-test/_work/${name}`);
     const reopenedPlots = await countRenderedPlots(page, plots);
-    await page.screenshot({ path: join(shots, shot("reopened")) });
     if (reopenedPlots !== plots) throw new Error(`after reopening, ${reopenedPlots} of ${plots} plots rendered`);
 
     // 3. A notebook executed headless by nbclient (untrusted): its saved plots render too.
@@ -166,10 +246,10 @@ export async function browserTest(notebook: string, executedCopy?: string): Prom
     if (executedCopy) {
       await runCommand(page, "application:close-all");
       await page.waitForTimeout(1000);
-      await page.goto(url(`executed-${name}`));
-      await waitForNotebook(page, `.browser-test/executed-${name}`);
+      await Deno.copyFile(executedCopy, join(lab.scratch, `executed-${name}`));
+      await page.goto(lab.url(`executed-${name}`));
+      await waitForNotebook(page, `.browser-test/_work/executed-${name}`);
       executedCopyPlots = await countRenderedPlots(page, plots);
-      await page.screenshot({ path: join(shots, shot("executed-copy")) });
       if (executedCopyPlots !== plots) {
         throw new Error(`the nbclient-executed copy rendered ${executedCopyPlots} of ${plots} plots when opened`);
       }
@@ -180,20 +260,51 @@ export async function browserTest(notebook: string, executedCopy?: string): Prom
       reopenedPlots,
       executedCopyPlots,
       seconds: (performance.now() - t0) / 1000,
-      screenshots: [join(shots, shot("top")), join(shots, shot("plot"))],
+      screenshots,
     };
   } catch (err) {
-    const tail = log.join("").split("\n").slice(-15).join("\n");
-    throw new Error(`${err instanceof Error ? err.message : err}\n--- JupyterLab log (last lines) ---\n${tail}`);
+    throw new Error(
+      `${err instanceof Error ? err.message : err}\n--- JupyterLab log (last lines) ---\n${lab.logTail()}`,
+    );
   } finally {
-    await browser.close();
-    try {
-      server.kill("SIGTERM");
-    } catch { /* already gone */ }
-    await server.status;
-    await drained;
-    await Deno.remove(scratch, { recursive: true }).catch(() => {});
-    await Deno.remove(home, { recursive: true }).catch(() => {});
+    await lab.close();
+  }
+}
+
+/**
+ * Runs each lesson in one JupyterLab session and takes one screenshot per plot (no save/reopen step).
+ *
+ * @param notebooks Lessons, e.g. ["notebooks/01-weighted-sums.ipynb"].
+ * @returns Per lesson, its screenshots and the seconds it took.
+ */
+export async function screenshotLessons(
+  notebooks: string[],
+): Promise<{ notebook: string; seconds: number; screenshots: string[] }[]> {
+  const executable = await findChromium();
+  if (!executable) {
+    throw new Error("Cannot take screenshots: no Chromium (install Debian's chromium, or set CHROMIUM_PATH)");
+  }
+  const lab = await startLab(executable);
+  const results = [];
+  try {
+    for (const notebook of notebooks) {
+      const t0 = performance.now();
+      await runInLab(lab, notebook, screenshotDir(notebook));
+      const screenshots = await screenshotPlots(lab.page, screenshotDir(notebook));
+      results.push({ notebook, seconds: (performance.now() - t0) / 1000, screenshots });
+      // Save the scratch copy first: closing a modified notebook would stop at a "save changes?" dialog.
+      await runCommand(lab.page, "docmanager:save");
+      await lab.page.waitForTimeout(1500);
+      await runCommand(lab.page, "application:close-all");
+      await lab.page.waitForTimeout(1000);
+    }
+    return results;
+  } catch (err) {
+    throw new Error(
+      `${err instanceof Error ? err.message : err}\n--- JupyterLab log (last lines) ---\n${lab.logTail()}`,
+    );
+  } finally {
+    await lab.close();
   }
 }
 
@@ -244,11 +355,14 @@ async function runCommand(page: Page, id: string): Promise<void> {
 }
 
 async function waitForRun(page: Page, shots: string): Promise<void> {
+  await Deno.mkdir(shots, { recursive: true });
   // Every code cell gets a number in its prompt; "[*]" means running, "[ ]" queued.
   try {
     await page.waitForFunction(
       () => {
-        const prompts = Array.from(document.querySelectorAll(".jp-CodeCell .jp-InputPrompt"));
+        const prompts = Array.from(
+          document.querySelectorAll(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt"),
+        );
         return prompts.length > 0 && prompts.every((p) => /\[\d+\]/.test(p.textContent ?? ""));
       },
       undefined,
@@ -256,7 +370,8 @@ async function waitForRun(page: Page, shots: string): Promise<void> {
     );
   } catch (err) {
     await page.screenshot({ path: join(shots, "failure.png") });
-    const prompts = await page.locator(".jp-CodeCell .jp-InputPrompt").allInnerTexts();
+    const prompts = await page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt")
+      .allInnerTexts();
     throw new Error(
       `the notebook did not finish running (prompts: ${prompts.join(" ")}); see ${join(shots, "failure.png")}: ${err}`,
     );
@@ -298,6 +413,9 @@ async function countRenderedPlots(page: Page, atLeast = 1): Promise<number> {
 }
 
 if (import.meta.main) {
-  const result = await browserTest(Deno.args[0] ?? "notebooks/01-weighted-sums.ipynb", Deno.args[1]);
-  console.log(JSON.stringify(result, null, 2));
+  const lessons = Deno.args.length ? Deno.args : ["notebooks/01-weighted-sums.ipynb"];
+  for (const r of await screenshotLessons(lessons)) {
+    console.log(`${r.notebook}: ${r.screenshots.length} plots in ${r.seconds.toFixed(1)} s`);
+    for (const file of r.screenshots) console.log(`  ${file.slice(ROOT.length + 1)}`);
+  }
 }
