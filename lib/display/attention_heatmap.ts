@@ -200,6 +200,7 @@ export function attentionHeatmaps(panels: HeatmapPanel[], options: HeatmapOption
       ...ticks(colLabels),
       domain: [k * slot, k * slot + plotShare],
       title: { text: xTitle },
+      automargin: true, // long rotated token labels push the axis title down instead of under it
       showgrid: false,
       zeroline: false,
       constrain: "domain",
