@@ -6,11 +6,10 @@
  * and its median. Short calls are repeated within a sample so that each sample
  * lasts a few milliseconds.
  *
- * Where TensorFlow.js computes on this process's CPU (the cpu and wasm
- * backends), the clock is this process's processor time, which other
- * programs competing for the processor do not inflate (wall time on a machine
- * shared four ways is four times longer); on a GPU or a multi-threaded native
- * backend it is wall time.
+ * Where TensorFlow.js computes on this process's CPU (every backend but a
+ * GPU's), the clock is this process's processor time, which other programs
+ * competing for the processor do not inflate (wall time on a machine shared
+ * four ways is four times longer); on a GPU it is wall time.
  *
  * Lessons lead with exact counts (FLOPs, bytes) and use these timings to show
  * what a machine makes of them.
@@ -85,8 +84,9 @@ interface CpuUsage {
 const cpuUsage = (globalThis as { process?: { cpuUsage?: () => CpuUsage } }).process?.cpuUsage;
 
 /**
- * The clock {@linkcode timeInterleaved} uses by default: `"cpu"` when TensorFlow.js computes synchronously on this
- * process's CPU (backends cpu and wasm) and the runtime reports processor time, else `"wall"`.
+ * The clock {@linkcode timeInterleaved} uses by default: `"cpu"` when TensorFlow.js computes on this process's
+ * CPU (every backend but a GPU's: cpu, wasm, native, tensorflow) and the runtime reports processor time, else
+ * `"wall"`. A multi-threaded backend's processor time sums its threads: still proportional to the work done.
  *
  * @returns The clock.
  * @example
@@ -96,7 +96,7 @@ const cpuUsage = (globalThis as { process?: { cpuUsage?: () => CpuUsage } }).pro
  * ```
  */
 export function defaultClock(): Clock {
-  return cpuUsage && ["cpu", "wasm"].includes(tf.getBackend()) ? "cpu" : "wall";
+  return cpuUsage && !["webgpu", "webgl"].includes(tf.getBackend()) ? "cpu" : "wall";
 }
 
 /**

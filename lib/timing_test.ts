@@ -30,7 +30,7 @@ Deno.test("timeInterleaved() repeats a short call within a sample and reports ti
   // About 20 ms / 0.2 ms = 100 calls; fewer if the calibration call was slowed by other programs.
   assert(t.spin.calls >= 2 && t.spin.calls <= 100, `calls per sample, got ${t.spin.calls}`);
   assertEquals(calls, 2 + 2 * t.spin.calls);
-  assert(t.spin.min >= 0.2 && t.spin.min < 1, `time per call, got ${t.spin.min}`);
+  assert(t.spin.min >= 0.2, `each call spins at least 0.2 ms of wall time, got ${t.spin.min} ms per call`);
 });
 
 Deno.test("timeInterleaved() reads back and disposes the tensors a variant returns", async () => {
