@@ -369,6 +369,14 @@ function causeOfError<A extends unknown[]>(
   return undefined;
 }
 
+/**
+ * A value known only by its description, e.g. "a function (f)": the grader's stand-in for a value its sandbox
+ * could not carry out (tools/grading/protocol.ts). {@linkcode describe} shows the description.
+ */
+export class OpaqueValue {
+  constructor(readonly description: string) {}
+}
+
 /** A student's Promise that did not settle in time (the grader's replay throws it too). */
 export class PromiseTimeout extends Error {
   override name = "PromiseTimeout";
@@ -416,12 +424,7 @@ export function describe(x: unknown): string {
     if (Array.isArray(x)) return `an array of length ${x.length}`;
     if (ArrayBuffer.isView(x)) return `a ${x.constructor.name} of length ${(x as unknown as ArrayLike<number>).length}`;
     if (isThenable(x)) return "a Promise";
-    // A value the grader could not carry out of its sandbox, described there.
-    if (
-      typeof (x as { description?: unknown }).description === "string" && (x as object).constructor?.name === "Opaque"
-    ) {
-      return (x as { description: string }).description;
-    }
+    if (x instanceof OpaqueValue) return x.description;
     return `an object (${Object.prototype.toString.call(x).slice(8, -1)})`;
   } catch {
     return "a value that cannot be inspected";

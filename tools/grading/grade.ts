@@ -1,320 +1,338 @@
 /**
- * `deno task grade <submissions> --out <dir> [--jobs N] [--timeout S] [--memory MB]`
+ * `deno task grade <submissions> --out <dir> [--jobs N] [--timeout S] [--memory MB] [--backend B]`
  *
- * Grades every submitted exercise notebook: <submissions>/<student>/NN-*.ipynb.
- * Each submission's code runs in its own Deno subprocess (tools/grading/harness.ts)
- * that may read only lib/, datasets/, node_modules/ and its own work folder — no writes,
- * network, environment or subprocesses — under a wall-clock timeout, a V8 heap
- * cap and a resident-memory watchdog; submissions run in parallel (default: all
- * cores). Verdicts are recomputed here from the recorded calls, so nothing the
- * submission prints or patches can award points.
+ * Grades every exercise notebook `<submissions>/<student>/NN-*.ipynb` (which ones: submissions.ts).
  *
- * Writes, atomically: <out>/gradebook.csv (a row per student, a column per
- * exercise, and the total), <out>/gradebook-canvas.csv (Canvas's import
- * layout), <out>/feedback/<student>.md, and <out>/state/ (one
- * result per submission with its content hash: a re-run skips unchanged
- * submissions, and killing the grader loses nothing already written).
+ * Each notebook runs, cell by cell as the Jupyter kernel runs it (program.ts), in a sandbox process
+ * (sandbox.ts → sandbox_main.ts → sandbox_worker.ts) that can read only the course's lib/, datasets/ and
+ * node_modules/, with limits on time, memory and output. The sandbox only records what the student's functions
+ * return; every verdict is recomputed here from those records by the same checks the notebook runs
+ * (protocol.ts). The grading backend is pinned (`--backend`, default wasm) in the sandbox and here.
+ *
+ * An item is one exercise's visible cases, or its hidden cases (tools/grading/hidden.ts); all visible items run
+ * before any hidden one, so no feedback computed from visible records can depend on hidden inputs, and anything
+ * that goes wrong in a hidden item is reported only as "not the hidden cases". When a sandbox stops (timeout,
+ * memory, `self.close()`, a crash…) during an item that was not the first of its process, that item is run again
+ * first in a fresh process and charged only if it stops there too: a stop is charged to the item whose own run
+ * causes it, whatever a previous item left behind. Items already reported are kept.
+ *
+ * Writes, atomically, while holding a lock on <out> (a second grader into the same <out> waits):
+ * <out>/gradebook.csv, <out>/gradebook-canvas.csv, <out>/feedback/<student>.md, <out>/skipped.txt and
+ * <out>/state/<student>/<lesson>.json (each result with the hash of its notebook, of the grading code and of
+ * the limits and backend: a re-run skips what has not changed, and killing the grader loses nothing written).
  * @module
  */
 import { parseArgs } from "node:util";
-import { basename, join, resolve } from "node:path";
-import { tmpdir } from "node:os";
-import { initBackend } from "../../lib/backend.ts";
-import { type Case, type CheckResult, type Exercise, runCheck } from "../../lib/check/core.ts";
-import { exercisesByLesson } from "../../lib/check/mod.ts";
+import { join, resolve } from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { type CallRecord, fromWire, replayer, toWire, type Wire } from "./protocol.ts";
-import { hiddenCases } from "./hidden.ts";
-import { readNotebook, sourceOf } from "../notebook.ts";
+import { BACKENDS, initBackend } from "../../lib/backend.ts";
+import { type CheckResult, type Exercise, runCheck } from "../../lib/check/core.ts";
+import { exercisesByLesson } from "../../lib/check/mod.ts";
+import { listNotebooks, type Notebook } from "../notebook.ts";
 import { ROOT, writeAtomic } from "../setup.ts";
+import type { CallRecord, Item, Wire } from "./frames.ts";
+import { hiddenCases } from "./hidden.ts";
+import { notebookProgram } from "./program.ts";
+import { fromWire, replayer, toWire } from "./protocol.ts";
+import {
+  canvasCsv,
+  type ExerciseGrade,
+  feedbackMarkdown,
+  gradebookCsv,
+  skippedText,
+  type SubmissionGrade,
+} from "./report.ts";
+import { type Limits, runSandbox, type SandboxDirs, type Stop } from "./sandbox.ts";
+import { fileSafe, findSubmissions, printable, type Skipped, type Submission } from "./submissions.ts";
 
-/** Grading limits. */
-export interface Limits {
-  /** Wall-clock seconds for one sandbox process. */
-  timeoutS: number;
-  /** Resident memory cap of one sandbox process, in MiB (the V8 heap gets half). */
-  memoryMb: number;
-  /** Bytes of output a sandbox may print before it is stopped. */
-  maxOutputBytes: number;
-}
+export type { ExerciseGrade, Limits, SubmissionGrade };
 
 export const DEFAULT_LIMITS: Limits = { timeoutS: 60, memoryMb: 1536, maxOutputBytes: 4 << 20 };
-
-/** The result of one exercise of one submission. */
-export interface ExerciseGrade {
-  exercise: string;
-  name: string;
-  points: number;
-  maxPoints: number;
-  status: CheckResult["status"] | "error";
-  /** For the student: the first failing visible case, or why the code could not be graded. */
-  message?: string;
-}
-
-/** One graded submission, as stored in <out>/state/. */
-export interface SubmissionGrade {
-  student: string;
-  notebook: string;
-  hash: string;
-  grades: ExerciseGrade[];
-  seconds: number;
-}
-
-const HARNESS = join(ROOT, "tools", "grading", "harness.ts");
-const CHECK_CALL = /^\s*await\s+check\d*\.\w+\([^;]*\);?\s*$/;
-
 /**
- * The TypeScript module the sandbox runs: the notebook's code cells, lib/ and datasets/ imports pinned to the
- * course's folders (the sandbox may read both), check calls removed.
+ * The default grading backend: what `initBackend()` picks on a machine without a GPU, so most students saw
+ * these numbers; `ATTN_BACKEND=wasm` shows them on any machine.
  */
-export async function extractSubmission(notebookPath: string, names: string[]): Promise<string> {
-  const nb = await readNotebook(notebookPath);
-  const lib = pathToUrl(join(ROOT, "lib")) + "/", datasets = pathToUrl(join(ROOT, "datasets")) + "/";
-  const code = nb.cells
-    .filter((c) => c.cell_type === "code")
-    .map((c, i) =>
-      `// cell ${i}\n` +
-      sourceOf(c).split("\n").map((line) => CHECK_CALL.test(line) ? "" : line).join("\n")
-        .replaceAll(/(["'])\.\.\/lib\//g, `$1${lib}`)
-        .replaceAll(/(["'])\.\.\/datasets\//g, `$1${datasets}`)
-    ).join("\n");
-  const exports = names.map((n) => `  ${JSON.stringify(n)}: typeof ${n} === "undefined" ? undefined : ${n},`).join(
-    "\n",
-  );
-  return `${code}\n\n// Added by the grader:\nexport const __functions = {\n${exports}\n};\n`;
+export const DEFAULT_BACKEND = "wasm";
+/** Backends the sandbox can run (the native tensorflow one needs FFI, which the sandbox does not get). */
+export const GRADING_BACKENDS = BACKENDS.filter((b) => b !== "tensorflow");
+const MAX_NOTEBOOK_BYTES = 50 << 20;
+
+/** How to grade. */
+export interface GradeOptions {
+  limits: Limits;
+  backend: string;
+  dirs: SandboxDirs;
+  /** Turns absolute paths in messages into paths relative to the submissions (or the course). */
+  relativize: (text: string) => string;
 }
 
-function pathToUrl(p: string): string {
-  return new URL(`file://${resolve(p)}`).href;
+/** The course's notebook name of each lesson with exercises ("01" → "01-weighted-sums.ipynb"). */
+export async function courseNotebooks(): Promise<Record<string, string>> {
+  const names: Record<string, string> = {};
+  for (const path of await listNotebooks(join(ROOT, "exercises"))) {
+    const name = path.slice(path.lastIndexOf("/") + 1);
+    const lesson = name.slice(0, 2);
+    if (exercisesByLesson[lesson]) names[lesson] = name;
+  }
+  return names;
 }
 
-interface SandboxOutcome {
-  messages: Record<string, unknown>[];
-  failure?: string;
-}
-
-/** Runs the harness once; returns the frames it printed and why it stopped early, if it did. */
-async function runSandbox(
-  workDir: string,
-  lesson: string,
-  names: string[],
-  limits: Limits,
-  hiddenArgs: Record<string, Wire[][]>,
-): Promise<SandboxOutcome> {
-  const nonce = crypto.randomUUID();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--no-prompt",
-      `--config=${join(ROOT, "deno.json")}`,
-      `--allow-read=${join(ROOT, "lib")},${join(ROOT, "datasets")},${join(ROOT, "node_modules")},${workDir}`,
-      `--v8-flags=--max-old-space-size=${Math.floor(limits.memoryMb / 2)}`,
-      HARNESS,
-      join(workDir, "submission.ts"),
-      lesson,
-      ...names,
-    ],
-    cwd: workDir,
-    clearEnv: true,
-    env: {
-      NO_COLOR: "1",
-      ...(Deno.env.get("HOME") ? { HOME: Deno.env.get("HOME")! } : {}),
-      ...(Deno.env.get("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR")! } : {}),
-    },
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let stopped: string | undefined;
-  const kill = (why: string) => {
-    stopped ??= why;
-    try {
-      child.kill("SIGKILL");
-    } catch { /* already gone */ }
+function errorGrade(exercise: Exercise<never>, message: string): ExerciseGrade {
+  return {
+    exercise: exercise.id,
+    name: exercise.name,
+    points: 0,
+    maxPoints: exercise.points,
+    status: "error",
+    message,
   };
-  const timer = setTimeout(
-    () => kill(`ran longer than ${limits.timeoutS} s (an infinite loop?)`),
-    limits.timeoutS * 1000,
-  );
-  const watchdog = setInterval(async () => {
-    const status = await Deno.readTextFile(`/proc/${child.pid}/status`).catch(() => "");
-    const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-    if (kb > limits.memoryMb * 1024) kill(`used more than ${limits.memoryMb} MiB of memory`);
-  }, 200);
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(nonce + "\n" + JSON.stringify(hiddenArgs))).catch(() => {});
-  await writer.close().catch(() => {});
+}
 
-  const collect = async (stream: ReadableStream<Uint8Array>, keep: "all" | "tail") => {
-    const parts: string[] = [];
-    let bytes = 0;
-    const decoder = new TextDecoder();
-    for await (const chunk of stream) {
-      bytes += chunk.length;
-      if (keep === "all" && bytes > limits.maxOutputBytes) {
-        kill(`printed more than ${limits.maxOutputBytes >> 20} MiB of output`);
-        break;
-      }
-      parts.push(decoder.decode(chunk, { stream: true }));
-      if (keep === "tail" && parts.length > 64) parts.splice(0, parts.length - 64);
-    }
-    return parts.join("");
-  };
-  const [stdout, stderr] = await Promise.all([collect(child.stdout, "all"), collect(child.stderr, "tail")]);
-  const status = await child.status;
-  clearTimeout(timer);
-  clearInterval(watchdog);
-
-  const prefix = `@@grade ${nonce} `;
-  const messages = stdout.split("\n").filter((l) => l.startsWith(prefix)).map((l) => {
-    try {
-      return JSON.parse(l.slice(prefix.length));
-    } catch {
-      return { kind: "garbled" };
-    }
-  });
-  const ended = messages.some((m) => m.kind === "end" || m.kind === "load-error");
-  if (ended && !stopped) return { messages };
-  const oom = /heap out of memory|Allocation failed|out of memory/i.test(stderr);
-  const why = stopped ??
-    (oom
-      ? `ran out of memory (heap cap ${Math.floor(limits.memoryMb / 2)} MiB)`
-      : `stopped early (exit code ${status.code})`);
-  return { messages, failure: why };
+/** What a stop says about the submission, for the student (visible items only). */
+function stopText(stop: Stop, limits: Limits): string {
+  switch (stop.reason) {
+    case "timeout":
+      return `ran longer than ${limits.timeoutS} s (an infinite loop, or a Promise that never settles?)`;
+    case "memory":
+      return `used more than ${limits.memoryMb} MiB of memory`;
+    case "close":
+      return "called self.close(), which stops the notebook's code";
+    case "exit":
+      return "called Deno.exit(), which stops the notebook's code";
+    case "uncaught":
+      return "threw an error that stopped the notebook's code";
+    case "broken":
+      return "broke the grader's harness (e.g. replaced a built-in function it uses)";
+    case "output":
+      return `printed more than ${limits.maxOutputBytes >> 20} MiB of output`;
+    case "crash":
+      return stop.oom
+        ? `ran out of memory (more than ${limits.memoryMb} MiB of JavaScript objects)`
+        : stop.stuck
+        ? "awaited a Promise that never settles"
+        : "crashed the sandbox process";
+  }
 }
 
 /** Grades one notebook; never throws because of the submission. */
-export async function gradeSubmission(
-  student: string,
-  notebookPath: string,
-  limits: Limits = DEFAULT_LIMITS,
-): Promise<SubmissionGrade> {
+export async function gradeSubmission(sub: Submission, options: GradeOptions, hash = ""): Promise<SubmissionGrade> {
   const t0 = performance.now();
-  const lesson = /^(\d\d)-/.exec(basename(notebookPath))?.[1] ?? "";
-  const exercises = exercisesByLesson[lesson] ?? {};
+  const exercises = exercisesByLesson[sub.lesson] ?? {};
   const names = Object.keys(exercises);
-  const text = await Deno.readTextFile(notebookPath);
-  const hash = await sha256(text + await graderVersion());
-  const grades = new Map<string, ExerciseGrade>();
-  const errorGrade = (name: string, message: string): ExerciseGrade => ({
-    exercise: exercises[name].id,
-    name,
-    points: 0,
-    maxPoints: exercises[name].points,
-    status: "error",
-    message,
-  });
-
-  const workDir = await Deno.makeTempDir({ dir: tmpdir(), prefix: "attention-grade-" });
-  try {
-    try {
-      await Deno.writeTextFile(join(workDir, "submission.ts"), await extractSubmission(notebookPath, names));
-    } catch (err) {
-      for (const n of names) grades.set(n, errorGrade(n, `the notebook could not be read: ${(err as Error).message}`));
-    }
-    // The hidden cases' arguments, serialised (their expected values stay here).
-    const hiddenArgs: Record<string, Wire[][]> = {};
-    tf.engine().startScope();
-    for (const n of names) {
-      hiddenArgs[n] = (hiddenCases[lesson]?.[n] ?? []).map((c) => (c.args() as unknown[]).map((a) => toWire(a)));
-    }
-    tf.engine().endScope();
-    // Earlier exercises' replayed results, so a failure can name an unfinished exercise it depends on.
-    const prior = new Map<string, CheckResult>();
-    // Run the exercises still ungraded; after a crash or timeout, the one in progress scores 0 and the rest run again.
-    for (let attempt = 0; attempt < names.length + 1; attempt++) {
-      const todo = names.filter((n) => !grades.has(n));
-      if (!todo.length) break;
-      const outcome = await runSandbox(workDir, lesson, todo, limits, hiddenArgs);
-      let current: string | undefined;
-      for (const m of outcome.messages) {
-        if (m.kind === "load-error") {
-          for (const n of todo) {
-            grades.set(n, errorGrade(n, `the notebook's code failed to load: ${String(m.message).slice(0, 500)}`));
-          }
-        } else if (m.kind === "start") current = String(m.name);
-        else if (m.kind === "done" && typeof m.name === "string" && exercises[m.name]) {
-          grades.set(m.name, await replay(m.name, m as never, exercises, hiddenCases[lesson]?.[m.name] ?? [], prior));
-          current = undefined;
-        }
-      }
-      if (outcome.failure) {
-        const culprit = current ?? todo.find((n) => !grades.has(n));
-        if (culprit) {
-          grades.set(culprit, errorGrade(culprit, `the submission ${outcome.failure} while checking ${culprit}`));
-        }
-      }
-    }
-  } finally {
-    await Deno.remove(workDir, { recursive: true }).catch(() => {});
-  }
-  return {
-    student,
-    notebook: basename(notebookPath),
+  const result = (grades: ExerciseGrade[], notes: string[] = []): SubmissionGrade => ({
+    student: sub.student,
+    lesson: sub.lesson,
+    notebook: sub.notebook,
     hash,
-    grades: names.map((n) => grades.get(n) ?? errorGrade(n, "not graded")),
+    grades,
+    notes,
     seconds: (performance.now() - t0) / 1000,
+  });
+  const allZero = (message: string) => result(names.map((n) => errorGrade(exercises[n], message)));
+
+  let nb: Notebook;
+  try {
+    const info = await Deno.lstat(sub.path);
+    if (!info.isFile) return allZero("the notebook is not a regular file");
+    if (info.size > MAX_NOTEBOOK_BYTES) return allZero(`the notebook is larger than ${MAX_NOTEBOOK_BYTES >> 20} MiB`);
+    nb = parseNotebook(await Deno.readTextFile(sub.path));
+  } catch (err) {
+    return allZero(
+      `the notebook could not be read: ${options.relativize(err instanceof Error ? err.message : String(err))}`,
+    );
+  }
+  const program = notebookProgram(nb);
+
+  // Items: every exercise's visible cases, then every exercise's hidden cases (their arguments only).
+  const hidden = hiddenCases[sub.lesson] ?? {};
+  const items: Item[] = [
+    ...names.map((exercise) => ({ exercise, phase: "visible" as const })),
+    ...names.filter((n) => hidden[n]?.length).map((exercise) => ({ exercise, phase: "hidden" as const })),
+  ];
+  tf.engine().startScope();
+  const hiddenArgs = items.map((it) =>
+    it.phase === "hidden" ? hidden[it.exercise].map((c) => (c.args() as unknown[]).map((a) => toWire(a))) : null
+  );
+  tf.engine().endScope();
+
+  // Attempts: a stop is charged to its item only when that item was the first of a fresh process.
+  const reports = new Map<number, { records: CallRecord[]; notFunction?: Wire }>();
+  const charged = new Map<number, Stop>();
+  const visible = new Map<string, ExerciseGrade>(); // verdicts of the visible items, by exercise
+  const visibleGrade = async (name: string): Promise<ExerciseGrade | undefined> => {
+    const i = items.findIndex((it) => it.exercise === name && it.phase === "visible");
+    if (!visible.has(name) && reports.has(i)) {
+      visible.set(name, await replayVisible(exercises[name], reports.get(i)!, options));
+    }
+    return visible.get(name);
   };
+  // Hidden cases run only for exercises whose visible cases all passed.
+  const worthHidden = async (i: number) => (await visibleGrade(items[i].exercise))?.status === "passed";
+  let cellErrors: { cell: number; error: string }[] | undefined;
+  let remaining = items.map((_, i) => i);
+  let loadStop: Stop | undefined;
+  for (let attempt = 0; remaining.length && attempt <= 2 * items.length; attempt++) {
+    if (!remaining.some((i) => items[i].phase === "visible")) {
+      const worth = await Promise.all(remaining.map(worthHidden));
+      remaining = remaining.filter((_, k) => worth[k]);
+      if (!remaining.length) break;
+    }
+    const request = remaining;
+    const outcome = await runSandbox(
+      {
+        lesson: sub.lesson,
+        backend: options.backend,
+        cells: program.cells,
+        items: request.map((i) => items[i]),
+        hiddenArgs: request.map((i) => hiddenArgs[i]),
+        chooseHidden: async (done) => {
+          for (const [k, report] of done) reports.set(request[k], report);
+          const worth = await Promise.all(request.map((i) => items[i].phase === "hidden" && worthHidden(i)));
+          return request.flatMap((_, k) => (worth[k] ? [k] : []));
+        },
+      },
+      options.limits,
+      options.dirs,
+    );
+    if (attempt === 0) cellErrors = outcome.cellErrors; // before any item ran
+    for (const [k, report] of outcome.done) reports.set(request[k], report);
+    let first: number | undefined;
+    if (outcome.stop?.item === null) {
+      loadStop = outcome.stop; // the cells themselves did not finish: nothing can be graded
+      for (const i of request) if (!reports.has(i)) charged.set(i, outcome.stop);
+    } else if (outcome.stop) {
+      const i = request[outcome.stop.item];
+      if (outcome.stop.item === 0) charged.set(i, outcome.stop);
+      else first = i;
+    }
+    // What is left: items not reported, not charged, and (hidden ones) still worth running.
+    remaining = request.filter((i) => !reports.has(i) && !charged.has(i) && i !== first);
+    if (first !== undefined) remaining.unshift(first);
+    if (!outcome.stop) {
+      // It ran to the end: the hidden items it skipped were not worth running, and a visible item it did not
+      // report means the submission interfered with the sandbox's messages.
+      for (const i of remaining) if (items[i].phase === "visible") charged.set(i, { item: i, reason: "broken" });
+      remaining = [];
+    }
+  }
+  for (const i of remaining) charged.set(i, { item: i, reason: "crash" }); // cannot happen: bounded attempts
+
+  const grades: ExerciseGrade[] = [];
+  for (const name of names) {
+    const exercise = exercises[name];
+    const vis = items.findIndex((it) => it.exercise === name && it.phase === "visible");
+    const hid = items.findIndex((it) => it.exercise === name && it.phase === "hidden");
+    const stop = charged.get(vis);
+    if (stop) {
+      grades.push(errorGrade(
+        exercise,
+        stop === loadStop
+          ? `the notebook's cells did not finish: ${stopText(stop, options.limits)}` +
+            `${stop.cell ? ` in code cell ${stop.cell}` : ""}, so nothing could be checked`
+          : `the submission ${stopText(stop, options.limits)} while ${name} was checked`,
+      ));
+      continue;
+    }
+    const grade = (await visibleGrade(name))!;
+    if (grade.status === "passed" && hid >= 0) {
+      const report = reports.get(hid);
+      const passed = report && !charged.has(hid) &&
+        (await replayCases({ ...exercise, cases: hidden[name], after: undefined }, report)).status === "passed";
+      if (!passed) {
+        // Hidden cases say pass or fail only: nothing the submission did after seeing their inputs is echoed.
+        grades.push({
+          ...grade,
+          points: 0,
+          status: "failed",
+          message: `passed the visible cases but not the hidden cases`,
+        });
+        continue;
+      }
+    }
+    grades.push(grade);
+  }
+  const notes: string[] = [];
+  const problems = [...program.unparsable, ...(cellErrors ?? [])].sort((a, b) => a.cell - b.cell);
+  if (problems.length && !loadStop) {
+    notes.push(
+      "Code cells that failed when the grader ran the notebook (each costs nothing by itself, but what it would " +
+        "have defined is missing): " +
+        problems.slice(0, 10).map((p) => `cell ${p.cell}: ${options.relativize(p.error).slice(0, 200)}`).join("; ") +
+        (problems.length > 10 ? `; and ${problems.length - 10} more` : ""),
+    );
+  }
+  return result(grades, notes);
 }
 
-async function replay(
-  name: string,
-  m: { records: CallRecord[]; hiddenRecords?: CallRecord[]; notFunction?: Wire },
-  exercises: Record<string, Exercise>,
-  hidden: Case<unknown[]>[],
-  prior: Map<string, CheckResult>,
-): Promise<ExerciseGrade> {
-  const exercise = exercises[name];
-  const fn = m.notFunction !== undefined ? fromWire(m.notFunction) : replayer(m.records ?? []);
-  const result = await runCheck(exercise, fn, prior);
-  prior.set(name, result);
-  const f = result.failure;
-  if (result.status === "passed" && hidden.length) {
-    const h = await runCheck({ ...exercise, cases: hidden, after: undefined }, replayer(m.hiddenRecords ?? []));
-    if (h.status !== "passed") {
-      // Hidden cases report pass/fail only: no inputs, no expected values.
-      return {
-        exercise: exercise.id,
-        name,
-        points: 0,
-        maxPoints: exercise.points,
-        status: "failed",
-        message: `passed the ${result.cases} visible cases but failed hidden case ${h.casesPassed + 1} of ${h.cases}`,
-      };
-    }
+/** Parses notebook JSON into the fields the grader uses (code cells' sources as strings). */
+function parseNotebook(text: string): Notebook {
+  const nb = JSON.parse(text);
+  if (nb === null || typeof nb !== "object" || !Array.isArray(nb.cells)) throw new Error("not a notebook (no cells)");
+  const cells = nb.cells.map((c: unknown) => {
+    const cell = c as { cell_type?: unknown; source?: unknown };
+    const source = Array.isArray(cell?.source) ? cell.source : [cell?.source];
+    if (!source.every((s: unknown) => typeof s === "string")) throw new Error("a cell's source is not text");
+    return { cell_type: cell.cell_type === "code" ? "code" : "markdown", metadata: {}, source: source.join("") };
+  });
+  return { cells, metadata: {}, nbformat: 4, nbformat_minor: 5 };
+}
+
+async function replayCases(
+  exercise: Exercise<never>,
+  report: { records: CallRecord[]; notFunction?: Wire },
+): Promise<CheckResult> {
+  tf.engine().startScope();
+  try {
+    const fn = report.notFunction !== undefined ? fromWire(report.notFunction) : replayer(report.records);
+    return await runCheck(exercise, fn);
+  } finally {
+    tf.engine().endScope();
   }
+}
+
+async function replayVisible(
+  exercise: Exercise<never>,
+  report: { records: CallRecord[]; notFunction?: Wire },
+  options: GradeOptions,
+): Promise<ExerciseGrade> {
+  const r = await replayCases(exercise, report);
+  const f = r.failure;
   return {
     exercise: exercise.id,
-    name,
-    points: result.points,
-    maxPoints: result.maxPoints,
-    status: result.status,
-    message: result.status === "passed"
+    name: exercise.name,
+    points: r.points,
+    maxPoints: r.maxPoints,
+    status: r.status,
+    message: r.status === "passed"
       ? undefined
-      : result.status === "not-implemented"
-      ? `not implemented${result.note ? ` (${result.note})` : ""}`
-      : [
-        `case ${f!.case}: ${f!.message}`,
-        f!.expected && `expected ${f!.expected}`,
-        f!.actual && `got ${f!.actual}`,
-        f!.diagnosis && `likely cause: ${f!.diagnosis}`,
-      ]
-        .filter(Boolean).join("; ") + (result.note ? `; note: ${result.note}` : ""),
+      : r.status === "not-implemented"
+      ? "not implemented"
+      : options.relativize(
+        [
+          `case ${f!.case}: ${f!.message}`,
+          f!.expected && `expected ${f!.expected}`,
+          f!.actual && `got ${f!.actual}`,
+          f!.diagnosis && `likely cause: ${f!.diagnosis}`,
+        ].filter(Boolean).join("; "),
+      ),
   };
 }
 
 let versionHash: Promise<string> | undefined;
-/** A hash of the grading code: a change re-grades everything. */
+/** A hash of everything a grade depends on besides the notebook: a change re-grades everything. */
 function graderVersion(): Promise<string> {
   return versionHash ??= (async () => {
     const files: string[] = [];
-    for (const dir of ["tools/grading", "lib/check"]) {
+    const walk = async (dir: string) => {
       for await (const e of Deno.readDir(join(ROOT, dir))) {
-        if (e.name.endsWith(".ts") && !e.name.endsWith("_test.ts")) files.push(`${dir}/${e.name}`);
+        if (e.isDirectory) await walk(`${dir}/${e.name}`);
+        else if (/\.(ts|json)$/.test(e.name) && !e.name.endsWith("_test.ts")) files.push(`${dir}/${e.name}`);
       }
-    }
-    const texts = await Promise.all(files.sort().map((f) => Deno.readTextFile(join(ROOT, f))));
-    return sha256(texts.join("\0"));
+    };
+    for (const dir of ["lib", "datasets", "tools/grading"]) await walk(dir);
+    files.push("deno.json", "deno.lock", "tools/notebook.ts");
+    const texts = await Promise.all(files.sort().map(async (f) => `${f}\0${await Deno.readTextFile(join(ROOT, f))}`));
+    return sha256(texts.join("\0") + Deno.version.deno);
   })();
 }
 
@@ -323,144 +341,199 @@ async function sha256(text: string): Promise<string> {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** Every <student>/NN-*.ipynb under `dir` whose lesson has exercises. */
-export async function findSubmissions(dir: string): Promise<{ student: string; path: string }[]> {
-  const found: { student: string; path: string }[] = [];
-  for await (const s of Deno.readDir(dir)) {
-    if (!s.isDirectory || s.name.startsWith(".")) continue;
-    for await (const f of Deno.readDir(join(dir, s.name))) {
-      const lesson = /^(\d\d)-.*\.ipynb$/.exec(f.name)?.[1];
-      if (f.isFile && lesson && exercisesByLesson[lesson]) {
-        found.push({ student: s.name, path: join(dir, s.name, f.name) });
-      }
-    }
-  }
-  return found.sort((a, b) => (a.student + a.path).localeCompare(b.student + b.path));
-}
-
-function csvCell(value: string | number): string {
-  const s = String(value);
-  return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-}
-
-/** The gradebook: a row per student, a column per exercise (points), then the total. */
-export function gradebookCsv(results: SubmissionGrade[]): string {
-  const columns = [...new Set(results.flatMap((r) => r.grades.map((g) => g.exercise)))].sort();
-  const students = [...new Set(results.map((r) => r.student))].sort();
-  const rows = [["student", ...columns, "total"]];
-  for (const s of students) {
-    const points = new Map(
-      results.filter((r) => r.student === s).flatMap((r) => r.grades.map((g) => [g.exercise, g.points])),
-    );
-    const total = [...points.values()].reduce((a, b) => a + b, 0);
-    rows.push([s, ...columns.map((c) => String(points.get(c) ?? 0)), String(total)]);
-  }
-  return rows.map((r) => r.map(csvCell).join(",")).join("\r\n") + "\r\n";
-}
-
-/**
- * The gradebook in Canvas's import layout: Student, ID, SIS User ID, SIS Login ID, Section, then one
- * column per exercise notebook (its total points; Canvas makes one assignment per new column). The
- * student folder name goes into Student and SIS Login ID; name the folders by SIS Login ID to match.
- */
-export function canvasCsv(results: SubmissionGrade[]): string {
-  const notebooks = [...new Set(results.map((r) => r.notebook))].sort();
-  const max = (nb: string) => results.find((r) => r.notebook === nb)!.grades.reduce((a, g) => a + g.maxPoints, 0);
-  const header = [
-    "Student",
-    "ID",
-    "SIS User ID",
-    "SIS Login ID",
-    "Section",
-    ...notebooks.map((nb) => `${nb.replace(/\.ipynb$/, "")} (${max(nb)})`),
+/** Replaces the machine's absolute paths in a message with short relative ones. */
+function relativizer(submissionsDir: string, out: string): (text: string) => string {
+  const roots: [string, string][] = [
+    [resolve(submissionsDir) + "/", ""],
+    [resolve(out) + "/", "<out>/"],
+    [ROOT + "/", ""],
   ];
-  const rows = [header];
-  for (const s of [...new Set(results.map((r) => r.student))].sort()) {
-    const total = (nb: string) =>
-      results.find((r) => r.student === s && r.notebook === nb)?.grades.reduce((a, g) => a + g.points, 0);
-    rows.push([s, "", "", s, "", ...notebooks.map((nb) => String(total(nb) ?? ""))]);
-  }
-  return rows.map((r) => r.map(csvCell).join(",")).join("\r\n") + "\r\n";
+  return (text) => {
+    let t = text;
+    for (const [abs, rel] of roots) t = t.replaceAll(`file://${abs}`, rel).replaceAll(abs, rel);
+    return t;
+  };
 }
 
-/** The feedback file of one student. */
-export function feedbackMarkdown(student: string, results: SubmissionGrade[]): string {
-  const lines = [`# Feedback for ${student}`, ""];
-  for (const r of results) {
-    const got = r.grades.reduce((a, g) => a + g.points, 0), max = r.grades.reduce((a, g) => a + g.maxPoints, 0);
-    lines.push(`## ${r.notebook}: ${got}/${max} points`, "");
-    for (const g of r.grades) {
-      const mark = g.status === "passed" ? "✔" : g.status === "not-implemented" ? "…" : "✘";
-      lines.push(`- ${mark} **${g.name}** ${g.points}/${g.maxPoints}${g.message ? ` — ${g.message}` : ""}`);
+/** Holds <out>/.lock while `fn` runs; a second grader waits (the lock goes when its holder dies, even by kill -9). */
+async function withLock<T>(out: string, log: (line: string) => void, fn: () => Promise<T>): Promise<T> {
+  const file = await Deno.open(join(out, ".lock"), { read: true, write: true, create: true });
+  try {
+    const quick = await Promise.race([file.lock(true).then(() => true), new Promise((r) => setTimeout(r, 200, false))]);
+    if (!quick) {
+      log(`another grader is writing to ${out}; waiting for it to finish …`);
+      await file.lock(true);
     }
-    lines.push("");
+    return await fn();
+  } finally {
+    file.close(); // releases the lock
   }
-  return lines.join("\n");
+}
+
+/** What gradeAll did. */
+export interface GradeRun {
+  results: SubmissionGrade[];
+  graded: number;
+  unchanged: number;
+  skipped: Skipped[];
 }
 
 /** Grades a folder of submissions into `out`. */
 export async function gradeAll(
   submissionsDir: string,
   out: string,
-  options: { jobs?: number; limits?: Limits; onProgress?: (done: number, total: number, skipped: number) => void } = {},
-): Promise<{ results: SubmissionGrade[]; graded: number; skipped: number }> {
-  await initBackend({ backend: "cpu", print: false }); // replays rebuild tensors here
-  const submissions = await findSubmissions(submissionsDir);
-  for (const d of ["state", "feedback"]) await Deno.mkdir(join(out, d), { recursive: true });
-  const results: SubmissionGrade[] = [];
-  let next = 0, done = 0, skipped = 0;
-  const worker = async () => {
-    while (next < submissions.length) {
-      const { student, path } = submissions[next++];
-      const statePath = join(out, "state", `${student}__${basename(path)}.json`);
-      const hash = await sha256(await Deno.readTextFile(path) + await graderVersion());
-      const previous = await Deno.readTextFile(statePath).then(
-        (t) => JSON.parse(t) as SubmissionGrade,
-        () => undefined,
-      );
-      let result: SubmissionGrade;
-      if (previous?.hash === hash) {
-        result = previous;
-        skipped++;
-      } else {
-        result = await gradeSubmission(student, path, options.limits ?? DEFAULT_LIMITS);
-        await writeAtomic(statePath, JSON.stringify(result, null, 1) + "\n");
-      }
-      results.push(result);
-      options.onProgress?.(++done, submissions.length, skipped);
+  options: {
+    jobs?: number;
+    limits?: Limits;
+    backend?: string;
+    log?: (line: string) => void;
+    onProgress?: (done: number, total: number, unchanged: number) => void;
+  } = {},
+): Promise<GradeRun> {
+  const limits = options.limits ?? DEFAULT_LIMITS;
+  const backend = options.backend ?? DEFAULT_BACKEND;
+  const log = options.log ?? (() => {});
+  await Deno.mkdir(out, { recursive: true });
+  return await withLock(out, log, async () => {
+    // Sandboxes' own folders: an empty HOME, and a DENO_DIR whose per-process storage is cleared here too,
+    // in case a previous grader was killed before it could.
+    const dirs: SandboxDirs = { home: join(out, ".sandbox", "home"), denoDir: join(out, ".sandbox", "deno") };
+    await Deno.remove(dirs.home, { recursive: true }).catch(() => {});
+    await Deno.remove(join(dirs.denoDir, "location_data"), { recursive: true }).catch(() => {});
+    for (const d of [dirs.home, dirs.denoDir, join(out, "state"), join(out, "feedback")]) {
+      await Deno.mkdir(d, { recursive: true });
     }
-  };
-  const jobs = Math.max(1, options.jobs ?? navigator.hardwareConcurrency ?? 2);
-  await Promise.all(Array.from({ length: Math.min(jobs, submissions.length || 1) }, worker));
-  await writeAtomic(join(out, "gradebook.csv"), gradebookCsv(results));
-  await writeAtomic(join(out, "gradebook-canvas.csv"), canvasCsv(results));
-  for (const student of new Set(results.map((r) => r.student))) {
-    await writeAtomic(
-      join(out, "feedback", `${student}.md`),
-      feedbackMarkdown(student, results.filter((r) => r.student === student)),
+    await initBackend({ backend: backend as "cpu", print: false }); // replays rebuild tensors here
+    const lessonNames = await courseNotebooks();
+    const found = await findSubmissions(submissionsDir, lessonNames);
+    const grading: GradeOptions = { limits, backend, dirs, relativize: relativizer(submissionsDir, out) };
+    await preflight(grading);
+
+    const version = await graderVersion() + JSON.stringify({ limits, backend });
+    const results: SubmissionGrade[] = [];
+    const save = async (r: SubmissionGrade) => {
+      await Deno.mkdir(join(out, "state", fileSafe(r.student)), { recursive: true });
+      await writeAtomic(join(out, "state", fileSafe(r.student), `${r.lesson}.json`), JSON.stringify(r, null, 1) + "\n");
+    };
+    for (const a of found.ambiguous) {
+      const exercises = exercisesByLesson[a.lesson];
+      const r: SubmissionGrade = {
+        student: a.student,
+        lesson: a.lesson,
+        notebook: "",
+        hash: "",
+        grades: Object.values(exercises).map((e) => errorGrade(e, a.message)),
+        notes: [],
+        seconds: 0,
+      };
+      await save(r);
+      results.push(r);
+    }
+    const todo = found.submissions;
+    let next = 0, done = 0, unchanged = 0;
+    const worker = async () => {
+      while (next < todo.length) {
+        const sub = todo[next++];
+        const statePath = join(out, "state", fileSafe(sub.student), `${sub.lesson}.json`);
+        let result: SubmissionGrade;
+        try {
+          const hash = await sha256((await Deno.readTextFile(sub.path).catch(() => "")) + version);
+          const previous = await Deno.readTextFile(statePath).then((t) => JSON.parse(t) as SubmissionGrade, () => null);
+          if (previous?.hash === hash && previous.student === sub.student && previous.notebook === sub.notebook) {
+            result = previous;
+            unchanged++;
+          } else {
+            result = await gradeSubmission(sub, grading, hash);
+            await save(result);
+          }
+        } catch (err) {
+          // A bug of the grader's, not the student's: say so, and keep grading the class.
+          log(
+            `grader error on ${printable(sub.student)}/${printable(sub.notebook)}: ${
+              err instanceof Error ? err.stack : err
+            }`,
+          );
+          const exercises = exercisesByLesson[sub.lesson];
+          result = {
+            student: sub.student,
+            lesson: sub.lesson,
+            notebook: sub.notebook,
+            hash: "",
+            grades: Object.values(exercises).map((e) =>
+              errorGrade(e, "the grader failed on this notebook: ask your instructor")
+            ),
+            notes: [],
+            seconds: 0,
+          };
+        }
+        results.push(result);
+        options.onProgress?.(++done, todo.length, unchanged);
+      }
+    };
+    const jobs = Math.max(1, options.jobs ?? navigator.hardwareConcurrency ?? 2);
+    await Promise.all(Array.from({ length: Math.min(jobs, todo.length || 1) }, worker));
+
+    await writeAtomic(join(out, "gradebook.csv"), gradebookCsv(results));
+    await writeAtomic(join(out, "gradebook-canvas.csv"), canvasCsv(results, lessonNames));
+    await writeAtomic(join(out, "skipped.txt"), skippedText(found.skipped));
+    const students = [...new Set([...results.map((r) => r.student), ...found.skipped.flatMap((s) => s.student ?? [])])];
+    for (const student of students) {
+      await writeAtomic(
+        join(out, "feedback", `${fileSafe(student)}.md`),
+        feedbackMarkdown(
+          student,
+          results.filter((r) => r.student === student),
+          found.skipped.filter((s) => s.student === student),
+        ),
+      );
+    }
+    await Deno.remove(dirs.home, { recursive: true }).catch(() => {});
+    return { results, graded: todo.length - unchanged, unchanged, skipped: found.skipped };
+  });
+}
+
+/** Starts one empty sandbox: a set-up problem (backend, packages, permissions) stops the run before any grade. */
+async function preflight(options: GradeOptions): Promise<void> {
+  const outcome = await runSandbox(
+    { lesson: "01", backend: options.backend, cells: [], items: [], hiddenArgs: [] },
+    options.limits,
+    options.dirs,
+  );
+  if (outcome.stop || !outcome.cellErrors) {
+    throw new Error(
+      `Cannot grade: the sandbox did not start on the ${options.backend} backend (${
+        outcome.stop?.reason ?? "no report"
+      }${outcome.stderr ? `: ${outcome.stderr.trim().split("\n").slice(-3).join(" ")}` : ""}); ` +
+        "run `deno task setup` and try --backend cpu",
     );
   }
-  return { results, graded: submissions.length - skipped, skipped };
 }
 
 if (import.meta.main) {
-  const { values, positionals } = parseArgs({
-    args: Deno.args,
-    allowPositionals: true,
-    options: {
-      out: { type: "string" },
-      jobs: { type: "string" },
-      timeout: { type: "string" },
-      memory: { type: "string" },
-    },
-  });
-  const [dir] = positionals;
-  const bad = (msg: string) => {
-    console.error(
-      `error: ${msg}\nusage: deno task grade <submissions dir> --out <dir> [--jobs N] [--timeout S] [--memory MB]`,
-    );
+  const usage =
+    "usage: deno task grade <submissions dir> --out <dir> [--jobs N] [--timeout S] [--memory MB] [--backend B]";
+  const bad = (msg: string): never => {
+    console.error(`error: ${msg}\n${usage}`);
     Deno.exit(2);
   };
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: Deno.args,
+      allowPositionals: true,
+      options: {
+        out: { type: "string" },
+        jobs: { type: "string" },
+        timeout: { type: "string" },
+        memory: { type: "string" },
+        backend: { type: "string" },
+      },
+    });
+  } catch (err) {
+    bad((err as Error).message);
+  }
+  const { values, positionals } = parsed!;
+  const [dir] = positionals;
   if (!dir || !values.out) bad("a submissions folder and --out are required");
   const int = (name: string, v: string | undefined, dflt: number) => {
     if (v === undefined) return dflt;
@@ -473,26 +546,40 @@ if (import.meta.main) {
     timeoutS: int("timeout", values.timeout, DEFAULT_LIMITS.timeoutS),
     memoryMb: int("memory", values.memory, DEFAULT_LIMITS.memoryMb),
   };
+  const backend = values.backend ?? Deno.env.get("ATTN_BACKEND") ?? DEFAULT_BACKEND;
+  if (!(GRADING_BACKENDS as readonly string[]).includes(backend)) {
+    bad(`--backend must be one of ${GRADING_BACKENDS.join(", ")}, got "${backend}"`);
+  }
   const jobs = int("jobs", values.jobs, navigator.hardwareConcurrency ?? 2);
   if (!await Deno.stat(dir!).then((s) => s.isDirectory, () => false)) bad(`${dir} is not a folder`);
   const t0 = performance.now();
-  const { results, graded, skipped } = await gradeAll(dir!, values.out!, {
-    jobs,
-    limits,
-    onProgress: (d, total, s) => {
-      const width = 30, filled = Math.round((d / total) * width);
-      Deno.stderr.writeSync(new TextEncoder().encode(
-        `\r${"█".repeat(filled).padEnd(width, "░")} ${d}/${total} submissions (${s} unchanged)`,
-      ));
-    },
-  });
+  let run: GradeRun;
+  try {
+    run = await gradeAll(dir!, values.out!, {
+      jobs,
+      limits,
+      backend,
+      log: (line) => console.error(line),
+      onProgress: (d, total, u) => {
+        const width = 30, filled = Math.round((d / total) * width);
+        Deno.stderr.writeSync(new TextEncoder().encode(
+          `\r${"█".repeat(filled).padEnd(width, "░")} ${d}/${total} notebooks (${u} unchanged)`,
+        ));
+      },
+    });
+  } catch (err) {
+    console.error(`\nerror: ${err instanceof Error ? err.message : err}`);
+    Deno.exit(1);
+  }
   const secs = (performance.now() - t0) / 1000;
   console.error("");
+  for (const s of run.skipped) console.log(`not graded: ${s.path}: ${s.reason}`);
   console.log(
-    `graded ${graded} submission(s), ${skipped} unchanged, in ${secs.toFixed(1)} s with ${jobs} job(s)` +
-      (graded ? ` (${(graded / secs * 60).toFixed(1)} per minute)` : ""),
+    `graded ${run.graded} notebook(s), ${run.unchanged} unchanged, in ${secs.toFixed(1)} s with ${jobs} job(s) ` +
+      `on the ${backend} backend` + (run.graded ? ` (${(run.graded / secs * 60).toFixed(1)} per minute)` : ""),
   );
   console.log(
-    `wrote ${join(values.out!, "gradebook.csv")} and ${new Set(results.map((r) => r.student)).size} feedback file(s)`,
+    `wrote ${join(values.out!, "gradebook.csv")}, ${new Set(run.results.map((r) => r.student)).size} feedback ` +
+      `file(s) and ${join(values.out!, "skipped.txt")} (${run.skipped.length} path(s) not graded)`,
   );
 }

@@ -1,176 +1,258 @@
 /**
- * The grader against hostile submissions. Each submission is the correct
- * solution of lesson 01 with one function body replaced, so the test also
- * proves that the other exercises are still graded correctly.
+ * `deno task grade` end to end, run as the task runs: with deno.json's own permissions for it (read, write, run,
+ * env — not the --allow-all this test runner has), on the hostile corpus of corpus.ts plus honest students, then
+ * the bookkeeping: re-runs, limits in the cache key, two graders on one folder, and kill -9.
  */
 import { join } from "node:path";
 import { assert, assertEquals } from "../../lib/_testing.ts";
-import { gradeAll, type Limits, type SubmissionGrade } from "./grade.ts";
-import { readNotebook, sourceOf, toSourceLines, writeNotebook } from "../notebook.ts";
 import { ROOT } from "../setup.ts";
+import { type Case, hostileCases, LESSON01, writeHonestClass } from "./corpus.ts";
+import type { SubmissionGrade } from "./report.ts";
+import { fileSafe } from "./submissions.ts";
 
-const LIMITS: Limits = { timeoutS: 10, memoryMb: 700, maxOutputBytes: 1 << 20 };
-const ALL = {
-  attentionWeights: 3,
-  causalAttentionFlops: 2,
-  denseParamCount: 1,
-  effectiveWeights: 3,
-  multiHeadParamCount: 1,
-};
-
-/** A solution notebook whose `name` body is `body` (top-level code may be added too). */
-async function submission(dir: string, student: string, name: string | null, body: string, topLevel = "") {
-  const nb = await readNotebook(join(ROOT, "solutions", "01-weighted-sums.ipynb"));
-  for (const cell of nb.cells) {
-    const src = sourceOf(cell);
-    if (name && src.includes(`function ${name}(`)) {
-      cell.source = toSourceLines(src.replace(/\/\/ BEGIN SOLUTION[\s\S]*?\/\/ END SOLUTION/, body));
-    }
-  }
-  if (topLevel) {
-    nb.cells.push({ cell_type: "code", metadata: {}, source: topLevel, outputs: [], execution_count: null });
-  }
-  await Deno.mkdir(join(dir, student), { recursive: true });
-  await writeNotebook(join(dir, student, "01-weighted-sums.ipynb"), nb);
+/** The grade task's command line from deno.json: `deno run <its permissions> tools/grading/grade.ts`. */
+async function gradeCommand(): Promise<string[]> {
+  const task: string = JSON.parse(await Deno.readTextFile(join(ROOT, "deno.json"))).tasks.grade;
+  const [deno, ...args] = task.split(/\s+/);
+  assertEquals(deno, "deno");
+  assert(!args.includes("--allow-all") && !args.includes("-A"), "the grade task runs without --allow-all");
+  return args;
 }
 
-function pointsOf(r: SubmissionGrade): Record<string, number> {
-  return Object.fromEntries(r.grades.map((g) => [g.name, g.points]));
+const DENO_DIR = Deno.env.get("DENO_DIR") ?? join(Deno.env.get("HOME") ?? "/root", ".cache", "deno");
+
+/** Starts the grader as the task does (cwd: the course, the given HOME and extra environment). */
+async function startGrader(subs: string, out: string, extra: string[], env: Record<string, string> = {}) {
+  return new Deno.Command(Deno.execPath(), {
+    args: [...await gradeCommand(), subs, "--out", out, ...extra],
+    cwd: ROOT,
+    env: { DENO_DIR, NO_COLOR: "1", ...env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+async function grade(subs: string, out: string, extra: string[], env: Record<string, string> = {}) {
+  const r = await (await startGrader(subs, out, extra, env)).output();
+  const text = new TextDecoder().decode(r.stdout) + new TextDecoder().decode(r.stderr);
+  assertEquals(r.code, 0, `the grader failed:\n${text}`);
+  return text;
+}
+
+async function state(out: string, student: string, lesson = "01"): Promise<SubmissionGrade | undefined> {
+  return await Deno.readTextFile(join(out, "state", fileSafe(student), `${lesson}.json`)).then(
+    JSON.parse,
+    () => undefined,
+  );
+}
+
+const points = (r: SubmissionGrade) => Object.fromEntries(r.grades.map((g) => [g.name, g.points]));
+
+/** A folder's entries, recursively (names only), to see that nothing was installed into node_modules. */
+async function listing(dir: string, depth = 2): Promise<string[]> {
+  const names: string[] = [];
+  for await (const e of Deno.readDir(dir)) {
+    names.push(e.name);
+    if (e.isDirectory && depth > 1) {
+      names.push(...(await listing(join(dir, e.name), depth - 1)).map((n) => `${e.name}/${n}`));
+    }
+  }
+  return names.sort();
+}
+
+/** A local "registry" that records every request (it must get none). */
+function fakeRegistry() {
+  const requests: string[] = [];
+  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, (req) => {
+    requests.push(req.url);
+    return new Response("{}", { status: 404 });
+  });
+  return { requests, url: `http://127.0.0.1:${server.addr.port}/`, close: () => server.shutdown() };
+}
+
+function checkCase(c: Case, r: SubmissionGrade | undefined, feedback: string, skipped: string, csv: string): void {
+  const e = c.expect;
+  const label = `${JSON.stringify(c.student)} (${c.what})`;
+  for (const [path, reason] of e.skipped ?? []) {
+    assert(
+      skipped.split("\n").some((l) => l.startsWith(`${path}: `) && l.includes(reason)),
+      `${label}: ${path} not listed as "${reason}" in:\n${skipped}`,
+    );
+  }
+  if (e.ungraded) {
+    assertEquals(r, undefined, `${label}: must not be graded`);
+    return;
+  }
+  assert(r, `${label}: not graded`);
+  const messages = Object.fromEntries(r.grades.map((g) => [g.name, g.message ?? ""]));
+  const detail = `${label}: ${JSON.stringify(r.grades.map((g) => [g.name, g.points, g.message]))}`;
+  assert(!Object.values(messages).some((m) => m.includes("grader failed")), `${label}: a grader error`);
+  if (e.allZero) {
+    for (const g of r.grades) {
+      assertEquals(g.points, 0, detail);
+      assert(g.message?.includes(e.allZero), `${detail}\nexpected "${e.allZero}" in every message`);
+    }
+    return;
+  }
+  const got = points(r);
+  for (const [name, full] of Object.entries(LESSON01)) {
+    const want = e.points?.[name as keyof typeof LESSON01] ?? (e.othersAny ? undefined : full);
+    if (want !== undefined) assertEquals(got[name], want, `${detail}\n${name}`);
+  }
+  for (const [name, text] of Object.entries(e.messages ?? {})) {
+    assert(messages[name].includes(text), `${detail}\nexpected "${text}" in ${name}'s message`);
+  }
+  for (const text of e.feedback ?? []) {
+    assert(feedback.includes(text), `${label}: "${text}" not in feedback:\n${feedback}`);
+  }
+  for (const text of e.notInFeedback ?? []) {
+    assert(!feedback.includes(text), `${label}: "${text}" leaked into feedback:\n${feedback}`);
+  }
+  if (e.csvRow) assert(csv.includes(`\r\n${e.csvRow}`), `${label}: no row starting ${e.csvRow} in\n${csv}`);
 }
 
 Deno.test({
-  name: "hostile submissions are graded correctly and never reach outside the sandbox",
+  name: "grade: the hostile corpus, under the grade task's own permissions, is graded as each case states",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
     const tmp = await Deno.makeTempDir({ prefix: "grade-test-" });
-    const subs = join(tmp, "submissions"), out = join(tmp, "out"), canary = join(tmp, "pwned");
+    const subs = join(tmp, "submissions"), out = join(tmp, "out"), home = join(tmp, "home");
+    const canary = join(tmp, "pwned");
+    const registry = fakeRegistry();
     try {
-      const hostile: [string, string, string, string][] = [
-        // student, function, body, message expected in the feedback
-        ["honest", "", "", ""],
-        ["loops", "denseParamCount", "while (true) {}", "ran longer than 10 s"],
-        [
-          "hoards",
-          "denseParamCount",
-          "const a: number[][] = []; while (true) a.push(new Array(1e6).fill(1)); return 0;",
-          "memory",
-        ],
-        [
-          "buffers",
-          "denseParamCount",
-          "const b = []; for (;;) b.push(new Float64Array(1 << 24).fill(1)); return 0;",
-          "memory",
-        ],
-        [
-          "reads",
-          "denseParamCount",
-          'Deno.readTextFileSync("/etc/hostname"); return (T * d) ** 2 + T * d;',
-          "Requires read access",
-        ],
-        [
-          "writes",
-          "denseParamCount",
-          `Deno.writeTextFileSync(${JSON.stringify(canary)}, "x"); return (T * d) ** 2 + T * d;`,
-          "Requires write access",
-        ],
-        ["env", "denseParamCount", 'Deno.env.get("HOME"); return (T * d) ** 2 + T * d;', "Requires env access"],
-        [
-          "spawns",
-          "denseParamCount",
-          'new Deno.Command("/bin/sh", { args: ["-c", "true"] }).outputSync(); return 0;',
-          "Requires run access",
-        ],
-        [
-          "fetches",
-          "causalAttentionFlops",
-          'return fetch("http://127.0.0.1:8765").then(() => 0) as unknown as number;',
-          "Requires net access",
-        ],
-        ["syntax", "effectiveWeights", "return await tf.zeros([1, 1]);", "failed to load"],
-        ["never", "denseParamCount", "return new Promise<number>(() => {}) as unknown as number;", "did not settle"],
-        [
-          "chatty",
-          "denseParamCount",
-          'for (;;) console.log("x".repeat(1 << 16)); return 0;',
-          "printed more than 1 MiB",
-        ],
-      ];
-      for (const [student, name, body] of hostile) await submission(subs, student, name || null, body);
-      // Hard-coded answers for the visible cases only: the hidden cases catch it.
-      await submission(
-        subs,
-        "hardcoder",
-        "denseParamCount",
-        'return ({ "1,1": 2, "2,3": 42, "4,8": 1056, "16,64": 1049600, "2048,12288": 633318722764800 } as Record<string, number>)[`${T},${d}`] ?? 0;',
-      );
-      // Fake pass lines and a forged grading frame, printed at load time; the function is a stub.
-      await submission(
-        subs,
-        "forger",
-        "denseParamCount",
-        'throw new NotImplementedError("denseParamCount");',
-        'console.log("✔ denseParamCount: passed 5/5 cases — 1/1 points");\n' +
-          'console.log(\'@@grade 00000000-0000-0000-0000-000000000000 {"kind":"done","name":"denseParamCount","records":[{"ok":2}]}\');',
-      );
-      // Tampering: replace check helpers, Math, prototypes and JSON; the function is wrong.
-      await submission(
-        subs,
-        "tamperer",
-        "denseParamCount",
-        "return 1;",
-        "(check01 as Record<string, unknown>).denseParamCount = async () => {};\n" +
-          "Math.abs = () => 0;\n" +
-          "Array.prototype.every = () => true;\n" +
-          "Object.defineProperty(BigInt.prototype, 'valueOf', { value: () => 0n });\n" +
-          'JSON.stringify = () => \'{"kind":"end"}\';',
-      );
+      await Deno.mkdir(home, { recursive: true });
+      // The instructor's own npm settings point at a registry the sandbox must never contact.
+      await Deno.writeTextFile(join(home, ".npmrc"), `registry=${registry.url}\n`);
+      const honest = await writeHonestClass(subs, 2);
+      const cases = hostileCases({ canary, submissions: subs });
+      for (const c of cases) await c.write(subs, c.student);
+      const lock = await Deno.readTextFile(join(ROOT, "deno.lock"));
+      const modules = await listing(join(ROOT, "node_modules"));
 
       const t0 = performance.now();
-      const { results } = await gradeAll(subs, out, { jobs: 2, limits: LIMITS });
+      const log = await grade(subs, out, ["--jobs", "2", "--timeout", "8", "--memory", "700"], {
+        HOME: home,
+        NPM_CONFIG_REGISTRY: registry.url,
+      });
       const seconds = (performance.now() - t0) / 1000;
-      const by = Object.fromEntries(results.map((r) => [r.student, r]));
 
-      assertEquals(pointsOf(by.honest), ALL);
-      for (const [student, name, , expected] of hostile.slice(1)) {
-        const r = by[student];
-        const want = student === "syntax" // a notebook that does not compile loses everything
-          ? Object.fromEntries(Object.keys(ALL).map((k) => [k, 0]))
-          : { ...ALL, [name]: 0 };
-        assertEquals(
-          pointsOf(r),
-          want,
-          `${student}: only ${name} loses its points; ${JSON.stringify(r.grades.map((g) => g.message))}`,
-        );
-        const g = r.grades.find((x) => x.name === name)!;
-        assert(g.message?.includes(expected), `${student}: expected "${expected}" in: ${g.message}`);
-      }
-      assertEquals(pointsOf(by.hardcoder), { ...ALL, denseParamCount: 0 });
-      const caught = by.hardcoder.grades.find((g) => g.name === "denseParamCount")!.message!;
-      assertEquals(caught, "passed the 5 visible cases but failed hidden case 1 of 3");
-      assertEquals(pointsOf(by.forger).denseParamCount, 0, "printed pass lines and forged frames award nothing");
-      assertEquals(by.forger.grades.find((g) => g.name === "denseParamCount")!.status, "not-implemented");
-      assertEquals(pointsOf(by.tamperer).denseParamCount, 0, "patched helpers and prototypes award nothing");
-      assert(!(await Deno.stat(canary).then(() => true, () => false)), "the sandbox wrote a file");
-
+      assert(!log.includes("grader error"), log);
       const csv = await Deno.readTextFile(join(out, "gradebook.csv"));
-      assert(
-        csv.startsWith(
-          "student,01.attentionWeights,01.causalAttentionFlops,01.denseParamCount,01.effectiveWeights,01.multiHeadParamCount,total\r\n",
-        ),
-      );
-      assert(csv.includes("honest,3,2,1,3,1,10\r\n"), csv);
-      const canvas = await Deno.readTextFile(join(out, "gradebook-canvas.csv"));
-      assert(canvas.startsWith("Student,ID,SIS User ID,SIS Login ID,Section,01-weighted-sums (10)\r\n"), canvas);
-      assert(canvas.includes("honest,,,honest,,10\r\n"), canvas);
-      const feedback = await Deno.readTextFile(join(out, "feedback", "loops.md"));
-      assert(feedback.includes("✘ **denseParamCount** 0/1 — the submission ran longer than 10 s"), feedback);
+      const skipped = await Deno.readTextFile(join(out, "skipped.txt"));
+      for (const s of honest) {
+        for (const lesson of ["01", "02", "03", "04"]) {
+          const r = (await state(out, s, lesson))!;
+          assert(r.grades.every((g) => g.points === g.maxPoints), `${s} ${lesson}: ${JSON.stringify(r.grades)}`);
+        }
+      }
+      const failures: string[] = [];
+      for (const c of cases) {
+        const feedback = await Deno.readTextFile(join(out, "feedback", `${fileSafe(c.student)}.md`)).catch(() => "");
+        try {
+          checkCase(c, await state(out, c.student), feedback, skipped, csv);
+        } catch (err) {
+          failures.push(err instanceof Error ? err.message : String(err));
+        }
+      }
+      assertEquals(failures, [], failures.join("\n\n"));
 
-      // A re-run skips every unchanged submission and writes the same gradebook.
-      const again = await gradeAll(subs, out, { jobs: 2, limits: LIMITS });
-      assertEquals([again.graded, again.skipped], [0, results.length]);
+      // Nothing reached outside: no file written, no package installed, no registry contacted.
+      assert(!(await Deno.stat(canary).then(() => true, () => false)), "a sandbox wrote a file");
+      assertEquals(await Deno.readTextFile(join(ROOT, "deno.lock")), lock, "deno.lock changed");
+      assertEquals(await listing(join(ROOT, "node_modules")), modules, "node_modules changed");
+      // The grader itself may look up its own packages there (the instructor's setting); a sandbox never.
+      const own = Object.values(
+        JSON.parse(await Deno.readTextFile(join(ROOT, "deno.json"))).imports as Record<string, string>,
+      )
+        .flatMap((s) => /^npm:(@?[^@]+)/.exec(s)?.[1] ?? []);
+      const foreign = registry.requests.filter((url) =>
+        !own.includes(decodeURIComponent(new URL(url).pathname.slice(1)))
+      );
+      assertEquals(foreign, [], "a sandbox contacted the instructor's npm registry");
+      // Messages name paths relative to the submissions: no absolute path of this machine.
+      for await (const f of Deno.readDir(join(out, "feedback"))) {
+        const text = await Deno.readTextFile(join(out, "feedback", f.name));
+        for (const abs of [ROOT, tmp]) assert(!text.includes(abs), `${f.name} shows ${abs}:\n${text}`);
+      }
+      // Every folder is one gradebook row, however odd its name; formulas are defused.
+      assert(csv.startsWith('"student","01.attentionWeights",'), csv.slice(0, 200));
+      for (const line of csv.split("\r\n").slice(1, -1)) assert(/^"[^=+@\-\t\r]/.test(line), `not defused: ${line}`);
+      console.log(
+        `graded ${cases.length} hostile cases and ${honest.length} honest students in ${seconds.toFixed(1)} s`,
+      );
+      console.log(log.split("\n").filter((l) => l.startsWith("graded")).join("\n"));
+    } finally {
+      await registry.close();
+      await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+Deno.test({
+  name: "grade: re-runs reuse results, limit changes re-grade, two graders share a folder, kill -9 leaves nothing",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const tmp = await Deno.makeTempDir({ prefix: "grade-test-" });
+    const subs = join(tmp, "submissions"), out = join(tmp, "out");
+    try {
+      const [honest] = await writeHonestClass(subs, 1);
+      const loops = hostileCases({ canary: join(tmp, "c"), submissions: subs }).find((c) => c.student === "loops")!;
+      await loops.write(subs, loops.student);
+      const args = ["--jobs", "2", "--timeout", "5"];
+      const first = await grade(subs, out, args);
+      assert(first.includes("graded 5 notebook(s), 0 unchanged"), first);
+      const csv = await Deno.readTextFile(join(out, "gradebook.csv"));
+      assert(csv.includes(`\r\n"${honest}",3,2,1,3,1,2,1,2,3,2,2,3,3,2,1,1,2,3,3,40\r\n`), csv);
+
+      // Unchanged: nothing re-graded, the same gradebook. A different limit: everything re-graded.
+      const again = await grade(subs, out, args);
+      assert(again.includes("graded 0 notebook(s), 5 unchanged"), again);
       assertEquals(await Deno.readTextFile(join(out, "gradebook.csv")), csv);
-      console.log(`graded ${results.length} hostile submissions in ${seconds.toFixed(1)} s`);
+      const longer = await grade(subs, out, ["--jobs", "2", "--timeout", "6"]);
+      assert(longer.includes("graded 5 notebook(s), 0 unchanged"), longer);
+
+      // Two graders into one folder: the second waits for the first, and both write the whole class.
+      await Deno.remove(join(out, "state"), { recursive: true });
+      const a = await startGrader(subs, out, args), b = await startGrader(subs, out, args);
+      const [ra, rb] = await Promise.all([a.output(), b.output()]);
+      const text = (r: Deno.CommandOutput) => new TextDecoder().decode(r.stdout) + new TextDecoder().decode(r.stderr);
+      assertEquals([ra.code, rb.code], [0, 0], text(ra) + text(rb));
+      assert((text(ra) + text(rb)).includes("waiting for it to finish"), text(ra) + text(rb));
+      assertEquals(await Deno.readTextFile(join(out, "gradebook.csv")), csv);
+
+      // kill -9 of the grader mid-run: its sandboxes exit at once, and the next run completes.
+      await Deno.remove(join(out, "state"), { recursive: true });
+      const victim = await startGrader(subs, out, ["--jobs", "2", "--timeout", "60"]);
+      const sandboxes = async () => {
+        const pids: number[] = [];
+        for await (const p of Deno.readDir("/proc")) {
+          if (!/^\d+$/.test(p.name)) continue;
+          const env = await Deno.readTextFile(`/proc/${p.name}/environ`).catch(() => "");
+          if (env.includes(`DENO_DIR=${join(out, ".sandbox", "deno")}`)) pids.push(Number(p.name));
+        }
+        return pids;
+      };
+      for (let i = 0; i < 200 && !(await sandboxes()).length; i++) await new Promise((r) => setTimeout(r, 100));
+      assert((await sandboxes()).length > 0, "no sandbox started");
+      await new Promise((r) => setTimeout(r, 1500)); // the looping one is looping by now
+      victim.kill("SIGKILL");
+      await victim.status;
+      let left = await sandboxes();
+      for (let i = 0; i < 50 && left.length; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        left = await sandboxes();
+      }
+      assertEquals(left, [], "sandboxes outlived the grader");
+      const after = await grade(subs, out, args);
+      assert(after.includes("graded 5 notebook(s)"), after);
+      assertEquals(await Deno.readTextFile(join(out, "gradebook.csv")), csv);
+      assertEquals(
+        await listing(join(out, ".sandbox", "deno")).then((l) => l.filter((n) => n.startsWith("location_data/"))),
+        [],
+      );
     } finally {
       await Deno.remove(tmp, { recursive: true }).catch(() => {});
     }

@@ -1,0 +1,798 @@
+/**
+ * Submissions for testing the grader: honest notebooks written the ways students write them (re-run cells,
+ * scratch cells that throw, old import paths, chained tensor methods…), and hostile ones, each trying one way to
+ * crash the class's run, reach outside, forge or steal a grade, or learn the hidden cases. Each hostile case
+ * states what the grade must be. Used by grade_test.ts, and to build a class for a throughput run:
+ *
+ *   deno run --allow-read --allow-write tools/grading/corpus.ts <dir> [--honest N] [--hostile]
+ *
+ * writes N honest students (each with lessons 01–04) and, with --hostile, every hostile case into <dir>.
+ * @module
+ */
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { type Notebook, readNotebook, serializeNotebook, sourceOf } from "../notebook.ts";
+import { ROOT } from "../setup.ts";
+
+/** Points of lesson 01's exercises. */
+export const LESSON01 = {
+  denseParamCount: 1,
+  multiHeadParamCount: 1,
+  causalAttentionFlops: 2,
+  effectiveWeights: 3,
+  attentionWeights: 3,
+};
+type Name01 = keyof typeof LESSON01;
+
+/** What a hostile case's grade must be. */
+export interface Expect {
+  /** Points of these exercises (the others of lesson 01 must keep full marks, unless `othersAny`). */
+  points?: Partial<Record<Name01, number>>;
+  /** A text each of these exercises' messages must contain. */
+  messages?: Partial<Record<Name01, string>>;
+  /** Every exercise scores 0 and its message contains this. */
+  allZero?: string;
+  /** The other exercises may score anything (the submission broke its own code). */
+  othersAny?: boolean;
+  /** Texts the student's feedback must contain / must not contain. */
+  feedback?: string[];
+  notInFeedback?: string[];
+  /** Paths (relative to the submissions) that must be listed as not graded, with a text of the reason. */
+  skipped?: [string, string][];
+  /** No notebook of this student is graded. */
+  ungraded?: boolean;
+  /** The gradebook row of this student must start so (for names that need CSV escaping). */
+  csvRow?: string;
+}
+
+/** One case: a student folder, what it tries (and which issue item it covers), and the expected grade. */
+export interface Case {
+  student: string;
+  what: string;
+  write: (dir: string, student: string) => Promise<void>;
+  expect: Expect;
+}
+
+const solutions = new Map<string, Notebook>();
+async function solution(lesson: string): Promise<Notebook> {
+  if (!solutions.has(lesson)) {
+    const name = [...Deno.readDirSync(join(ROOT, "solutions"))].find((e) => e.name.startsWith(`${lesson}-`))!.name;
+    solutions.set(lesson, await readNotebook(join(ROOT, "solutions", name)));
+  }
+  return structuredClone(solutions.get(lesson)!);
+}
+
+/** The course's file name of a lesson's notebook. */
+export function lessonFile(lesson: string): string {
+  return [...Deno.readDirSync(join(ROOT, "exercises"))].find((e) => e.name.startsWith(`${lesson}-`))!.name;
+}
+
+const code = (source: string) => ({
+  cell_type: "code" as const,
+  metadata: {},
+  source,
+  outputs: [],
+  execution_count: null,
+});
+
+/** Lesson 01's solution with some function bodies replaced, cells added before the first exercise or at the end. */
+export async function lesson01(
+  options: {
+    /** Replace these functions' bodies. */
+    bodies?: Partial<Record<Name01, string>>;
+    /** Run this code first in these functions, then their solution. */
+    prefix?: Partial<Record<Name01, string>>;
+    /** Replace the cells that define these functions. */
+    cells?: Partial<Record<Name01, string>>;
+    early?: string[];
+    late?: string[];
+  } = {},
+): Promise<Notebook> {
+  const nb = await solution("01");
+  for (const cell of nb.cells) {
+    for (const [name, body] of Object.entries(options.bodies ?? {})) {
+      const src = sourceOf(cell);
+      if (src.includes(`function ${name}(`)) {
+        cell.source = src.replace(/\/\/ BEGIN SOLUTION[\s\S]*?\/\/ END SOLUTION/, body);
+      }
+    }
+    for (const [name, source] of Object.entries(options.cells ?? {})) {
+      if (sourceOf(cell).includes(`function ${name}(`)) cell.source = source;
+    }
+    for (const [name, first] of Object.entries(options.prefix ?? {})) {
+      const src = sourceOf(cell);
+      if (src.includes(`function ${name}(`)) {
+        cell.source = src.replace("// BEGIN SOLUTION", `${first}\n  // BEGIN SOLUTION`);
+      }
+    }
+  }
+  const first = nb.cells.findIndex((c) => sourceOf(c).includes("function denseParamCount("));
+  nb.cells.splice(first, 0, ...(options.early ?? []).map(code));
+  nb.cells.push(...(options.late ?? []).map(code));
+  return nb;
+}
+
+async function put(dir: string, student: string, file: string, content: Notebook | string): Promise<void> {
+  await Deno.mkdir(join(dir, student), { recursive: true });
+  await Deno.writeTextFile(
+    join(dir, student, file),
+    typeof content === "string" ? content : serializeNotebook(content),
+  );
+}
+
+const nb01 = (options: Parameters<typeof lesson01>[0]) => async (dir: string, student: string) =>
+  put(dir, student, lessonFile("01"), await lesson01(options));
+
+// ---------------------------------------------------------------------------------------------------- honest
+
+/** The honest ways of writing a notebook, applied to a solution notebook (variant i of {@linkcode HONEST_STYLES}). */
+export const HONEST_STYLES: [string, (nb: Notebook) => void][] = [
+  ["as written", () => {}],
+  ["a wrong first try of each function, re-declared by a later cell (a re-run)", (nb) => {
+    for (let i = nb.cells.length - 1; i >= 0; i--) {
+      const src = sourceOf(nb.cells[i]);
+      if (!src.includes("// BEGIN SOLUTION")) continue;
+      const wrong = src.replace(/\/\/ BEGIN SOLUTION[\s\S]*?\/\/ END SOLUTION/, 'throw new Error("first try");');
+      nb.cells.splice(i, 0, code(wrong));
+    }
+  }],
+  ["`let scratch` in two cells, and scratch cells that throw", (nb) => {
+    nb.cells.splice(2, 0, code("let scratch = 1;\nconsole.log(scratch);"), code("undefinedHelper(scratch);"));
+    nb.cells.push(code("let scratch = [1, 2, 3];\nthrow new Error(`trying ${scratch}`);"), code("const x = 1;"));
+    nb.cells.push(code("const x = 2; // re-run with another value"));
+  }],
+  ["relative imports of the older notebooks (../lib/…)", (nb) => {
+    for (const c of nb.cells) {
+      c.source = sourceOf(c).replaceAll('"attention-course/check"', '"../lib/check/mod.ts"')
+        .replaceAll('"attention-course/datasets"', '"../datasets/mod.ts"')
+        .replaceAll('"attention-course"', '"../lib/mod.ts"');
+    }
+  }],
+  ["display calls, exports, type-only declarations and a floating rejected Promise", (nb) => {
+    nb.cells.push(
+      code('await Deno.jupyter.display({ "text/plain": "hello" }, { raw: true });\nconsole.log("done");'),
+      code(
+        "interface Point { x: number }\ntype Pair = [number, number];\nenum Mode { A, B }\nconst p: Point = { x: Mode.B };",
+      ),
+      code('Promise.reject(new Error("nobody awaits me"));\nsetTimeout(() => console.log("later"), 10);'),
+    );
+    for (const c of nb.cells) c.source = sourceOf(c).replace(/^function /m, "export function ");
+  }],
+];
+
+/** Writes `n` honest students, each with lessons 01–04 in one of the honest styles. */
+export async function writeHonestClass(dir: string, n: number): Promise<string[]> {
+  const students: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const student = `honest-${String(i + 1).padStart(3, "0")}`;
+    for (const lesson of ["01", "02", "03", "04"]) {
+      const nb = await solution(lesson);
+      HONEST_STYLES[(i + Number(lesson)) % HONEST_STYLES.length][1](nb);
+      await put(dir, student, lessonFile(lesson), nb);
+    }
+    students.push(student);
+  }
+  return students;
+}
+
+// ---------------------------------------------------------------------------------------------------- hostile
+
+/** Where the grader must not let a sandbox write or read, for the probes (known to the test). */
+export interface Places {
+  /** A file the sandbox must not create. */
+  canary: string;
+  /** The submissions folder (holds classmates' work). */
+  submissions: string;
+}
+
+/** Every hostile case, for lesson 01 (`places`: paths the probes try). */
+export function hostileCases(places: Places): Case[] {
+  const probe = (label: string, expr: string) =>
+    `try { const r = await (async () => ${expr})(); if (r !== "denied") open.push(${JSON.stringify(label)}); } ` +
+    `catch (e) { if (!/NotCapable|PermissionDenied|Requires|not defined|is not a function|Cannot read|denied|` +
+    `not found|Module not found|import.meta|--no-remote|cached|registry|not a dependency|Could not find/i.test(String(e))) ` +
+    `open.push(${JSON.stringify(label)} + ": " + String(e).slice(0, 80)); }`;
+  const hidden = `file://${ROOT}/tools/grading/hidden.ts`;
+  const probes = [
+    probe("read /etc/hostname", 'Deno.readTextFileSync("/etc/hostname")'),
+    probe("read hidden.ts", `Deno.readTextFileSync(${JSON.stringify(hidden.slice(7))})`),
+    probe("import hidden.ts", `import(${JSON.stringify(hidden)})`),
+    probe("import ../tools/grading/hidden.ts", 'import("../tools/grading/hidden.ts")'),
+    probe("read classmates", `Deno.readDirSync(${JSON.stringify(places.submissions)})`),
+    probe("write outside", `Deno.writeTextFileSync(${JSON.stringify(places.canary)}, "pwned")`),
+    probe("environment", 'Deno.env.get("HOME")'),
+    probe("whole environment", "Deno.env.toObject()"),
+    probe("subprocess", 'new Deno.Command("/bin/sh", { args: ["-c", "true"] }).outputSync()'),
+    probe("node child_process", '(await import("node:child_process")).execSync("id")'),
+    probe("kill the grader", 'Deno.kill(Deno.ppid, "SIGKILL")'),
+    probe("network", 'fetch("http://127.0.0.1:9/")'),
+    probe("tcp connect", "Deno.connect({ port: 9 })"),
+    probe("listen", "Deno.listen({ port: 0 })"),
+    probe("ffi", 'Deno.dlopen("libc.so.6", {})'),
+    probe("hostname (sys)", "Deno.hostname()"),
+    probe("network interfaces (sys)", "Deno.networkInterfaces()"),
+    probe("renice others (sys)", '(await import("node:os")).setPriority(1, 19)'),
+    probe("inspector session", 'new (await import("node:inspector")).Session().connect()'),
+    probe("node fs", '(await import("node:fs")).readFileSync("/etc/passwd")'),
+    probe(
+      "ask for permission",
+      '(await Deno.permissions.request({ name: "read" })).state === "granted" ? "granted" : "denied"',
+    ),
+    probe("npm package not installed", 'import("npm:left-pad@1.3.0")'),
+    probe("npm exfiltration", 'import("npm:exfil-" + "secret-data")'),
+    probe("jsr", 'import("jsr:@std/path@1")'),
+    probe("remote module", 'import("https://deno.land/std/path/mod.ts")'),
+    probe("localStorage", 'localStorage.getItem("x")'),
+    probe("Cache API", 'caches.open("x")'),
+    probe("KV store", 'Deno.openKv("kv")'),
+  ].join("\n  ");
+
+  const record = "globalThis.seen ??= []; globalThis.seen.push([T, d]);";
+  return [
+    // 1. The memory watchdog, under the task's own permissions
+    {
+      student: "mem-offheap",
+      what: "1: 5 GiB of Float64Arrays off the V8 heap",
+      write: nb01({
+        bodies: {
+          denseParamCount:
+            "const k = []; for (let i = 0; i < 40; i++) k.push(new Float64Array(2 ** 24).fill(1)); return k.length;",
+        },
+      }),
+      expect: { points: { denseParamCount: 0 }, messages: { denseParamCount: "used more than" } },
+    },
+    {
+      student: "mem-workers",
+      what: "1: 16 Workers growing buffers while the checked call waits",
+      write: nb01({
+        bodies: {
+          denseParamCount: "const src = 'const k = []; for (;;) k.push(new Uint8Array(64 << 20).fill(1));';\n" +
+            '  for (let i = 0; i < 16; i++) new Worker(`data:application/javascript,${encodeURIComponent(src)}`, { type: "module" });\n' +
+            "  const end = Date.now() + 30_000; while (Date.now() < end) { /* wait */ } return 0;",
+        },
+      }),
+      expect: { points: { denseParamCount: 0 }, messages: { denseParamCount: "memory" } },
+    },
+    {
+      student: "mem-touch",
+      what: "1: an 8 GiB array touched page by page",
+      write: nb01({
+        bodies: {
+          denseParamCount:
+            "const a = new Float64Array(2 ** 30); for (let i = 0; i < a.length; i += 512) a[i] = 1; return a[0];",
+        },
+      }),
+      expect: { points: { denseParamCount: 0 }, messages: { denseParamCount: "memory" } },
+    },
+    {
+      student: "mem-wasm",
+      what: "1: WebAssembly memory grown to 4 GiB",
+      write: nb01({
+        bodies: {
+          denseParamCount: "const m = new WebAssembly.Memory({ initial: 1, maximum: 65536 });\n" +
+            "  for (let i = 0; i < 4095; i++) { m.grow(16); new Uint8Array(m.buffer).fill(1, i << 20, (i + 1) << 20); }\n  return 0;",
+        },
+      }),
+      expect: { points: { denseParamCount: 0 }, messages: { denseParamCount: "memory" } },
+    },
+    {
+      student: "mem-heap",
+      what: "1: the V8 heap",
+      write: nb01({
+        bodies: {
+          denseParamCount: "const a = []; for (let i = 0; ; i++) a.push(new Array(1 << 24).fill(i)); return 0;",
+        },
+      }),
+      expect: { points: { denseParamCount: 0 }, messages: { denseParamCount: "memory" } },
+    },
+    {
+      student: "fork-bomb",
+      what: "1: Workers that each start two more",
+      write: nb01({
+        bodies: {
+          denseParamCount:
+            'const bomb = \'for (let i = 0; i < 2; i++) new Worker(import.meta.url, { type: "module" }); ' +
+            "const k = new Uint8Array(16 << 20).fill(1); for (;;) { /* spin */ }';\n" +
+            "  new Worker(`data:application/javascript,${encodeURIComponent(bomb)}`, { type: 'module' });\n" +
+            "  const end = Date.now() + 30_000; while (Date.now() < end) { /* wait */ } return 0;",
+        },
+      }),
+      expect: { points: { denseParamCount: 0 }, messages: { denseParamCount: "the submission" } },
+    },
+    // 2. Nothing crashes the class's run
+    {
+      student: "ctor-math",
+      what: "2: a typed array whose constructor claims to be Math, under an exercise's name",
+      write: nb01({
+        cells: {
+          denseParamCount:
+            'const denseParamCount = Object.defineProperty(new Uint8Array(1), "constructor", { value: { name: "Math" } });',
+        },
+        bodies: {
+          multiHeadParamCount:
+            'return Object.defineProperty(new Uint8Array(1), "constructor", { value: { name: "Math" } }) as never;',
+        },
+      }),
+      expect: {
+        points: { denseParamCount: 0, multiHeadParamCount: 0 },
+        messages: { denseParamCount: "expected the function denseParamCount itself" },
+      },
+    },
+    {
+      student: "tojson",
+      what: "2, 3: Object.prototype.toJSON renaming every frame",
+      write: nb01({
+        early: [
+          'Object.defineProperty(Object.prototype, "toJSON", { value() { return { kind: "constructor", name: "bogus", __proto__: null }; }, configurable: true });',
+        ],
+      }),
+      expect: {},
+    },
+    {
+      student: "pollute",
+      what:
+        "2, 3: prototype pollution of what a harness touches (subarray, encode, JSON, Array, Symbol.hasInstance…), a stub",
+      write: nb01({
+        bodies: { denseParamCount: 'throw new NotImplementedError("denseParamCount");' },
+        early: [
+          [
+            "const leaked = [];",
+            "Uint8Array.prototype.subarray = function (...a) { leaked.push(new TextDecoder().decode(this)); return Uint8Array.prototype.slice.apply(this, a); };",
+            "TextEncoder.prototype.encode = function () { return new Uint8Array(0); };",
+            'JSON.stringify = () => \'{"kind":"done","item":0,"records":[{"ok":2}]}\';',
+            "JSON.parse = () => ({ kind: 'end' });",
+            "Array.prototype.every = () => true;",
+            "Array.prototype.map = function () { return []; };",
+            "Object.keys = () => [];",
+            "Object.defineProperty(Function.prototype, Symbol.hasInstance, { value: () => true });",
+            "Object.prototype.hasOwnProperty = () => true;",
+            "globalThis.postMessage = () => {};",
+            "Math.abs = () => 0;",
+          ].join("\n"),
+        ],
+      }),
+      expect: { points: { denseParamCount: 0 }, othersAny: true },
+    },
+    {
+      student: "getters",
+      what: "2: a Proxy that throws on every trap, and an object with throwing getters, returned",
+      write: nb01({
+        bodies: {
+          denseParamCount:
+            "return new Proxy({}, { get() { throw new Error('trap'); }, getPrototypeOf() { throw new Error('trap'); }, ownKeys() { throw new Error('trap'); } }) as never;",
+          multiHeadParamCount: "return { get then() { throw new Error('getter'); } } as never;",
+        },
+      }),
+      expect: { points: { denseParamCount: 0, multiHeadParamCount: 0 } },
+    },
+    {
+      student: "huge-return",
+      what: "2: a 5-million-element array returned",
+      write: nb01({ bodies: { effectiveWeights: "return new Array(5_000_000).fill(0.5) as never;" } }),
+      expect: { points: { effectiveWeights: 0 }, messages: { effectiveWeights: "too large to record" } },
+    },
+    {
+      student: "not-json",
+      what: "2: a notebook that is not JSON",
+      write: (dir) => put(dir, "not-json", lessonFile("01"), "{ this is not json"),
+      expect: { allZero: "could not be read" },
+    },
+    {
+      student: "bad-cells",
+      what: "2: cells whose source is not text",
+      write: (dir) =>
+        put(
+          dir,
+          "bad-cells",
+          lessonFile("01"),
+          JSON.stringify({ nbformat: 4, cells: [{ cell_type: "code", source: 42 }] }),
+        ),
+      expect: { allZero: "could not be read" },
+    },
+    // 3. Frames cannot be forged
+    {
+      student: "forger",
+      what: "3: printed pass lines and forged frames, a stub",
+      write: nb01({
+        bodies: { denseParamCount: 'throw new NotImplementedError("denseParamCount");' },
+        early: [
+          'console.log("✔ denseParamCount: passed 5/5 cases — 1/1 points");\n' +
+          'for (const n of ["00000000-0000-0000-0000-000000000000", "x"]) console.log(`\\n@@grade ${n} 0 1/1 {"kind":"done","item":0,"records":[{"ok":2}]}`);',
+        ],
+      }),
+      expect: { points: { denseParamCount: 0 }, messages: { denseParamCount: "not implemented" } },
+    },
+    {
+      student: "forge-messages",
+      what: "3: messages posted to the sandbox's main thread as the harness would, hard-coding visible answers",
+      write: nb01({
+        bodies: { denseParamCount: 'throw new NotImplementedError("denseParamCount");' },
+        early: [
+          "const fake = { type: 'result', item: 0, records: [2, 42, 1056, 1049600, 633318722764800].map((ok) => ({ ok })) };\n" +
+          "postMessage(fake); postMessage({ type: 'loaded', cellErrors: [] }); addEventListener('message', () => postMessage(fake));",
+        ],
+      }),
+      expect: { points: { denseParamCount: 0 }, othersAny: true },
+    },
+    {
+      student: "hardcoder",
+      what: "3: the visible answers hard-coded (the hidden cases catch it)",
+      write: nb01({
+        bodies: {
+          denseParamCount:
+            'return ({ "1,1": 2, "2,3": 42, "4,8": 1056, "16,64": 1049600, "2048,12288": 633318722764800 } as Record<string, number>)[`${T},${d}`] ?? 0;',
+        },
+      }),
+      expect: {
+        points: { denseParamCount: 0 },
+        messages: { denseParamCount: "passed the visible cases but not the hidden cases" },
+      },
+    },
+    // 4. Storage
+    {
+      student: "storage-a-writer",
+      what: "4: answers written to localStorage and the Cache API",
+      write: nb01({
+        early: [
+          'try { localStorage.setItem("answers", "2,42"); } catch { /* not in a Worker */ }\n' +
+          'try { const c = await caches.open("answers"); await c.put("http://answers/", new Response("2")); } catch { /* none */ }',
+        ],
+      }),
+      expect: {},
+    },
+    {
+      student: "storage-b-reader",
+      what: "4: a stub that reads a classmate's answers from storage",
+      write: nb01({
+        bodies: {
+          denseParamCount: "let found: string | null = null;\n" +
+            '  try { found = localStorage.getItem("answers"); } catch { /* none */ }\n' +
+            "  if (found) return Number(found.split(',')[0]);\n" +
+            '  throw new Error("storage empty");',
+        },
+      }),
+      expect: { points: { denseParamCount: 0 }, messages: { denseParamCount: "storage empty" } },
+    },
+    // 5, and every other probe of the sandbox's permissions
+    {
+      student: "probes",
+      what:
+        "5 and the rest: files, classmates, hidden.ts, env, subprocesses, network, FFI, sys, inspector, npm/jsr/remote imports, storage, KV",
+      write: nb01({
+        bodies: {
+          denseParamCount:
+            `const open: string[] = [];\n  ${probes}\n  if (open.length) throw new Error("not denied: " + open.join("; "));\n  return (T * d) ** 2 + T * d;`,
+        },
+        early: [
+          'try { await import("npm:left-pad@1.3.0"); } catch { /* expected */ }',
+          "console.log(import.meta.url);",
+        ],
+      }),
+      expect: { feedback: ["cell 3: SyntaxError"] },
+    },
+    // 6. Hidden inputs never leak through feedback
+    {
+      student: "leak-throw",
+      what: "6: a later exercise throws the recorded arguments of earlier calls",
+      write: nb01({
+        prefix: { denseParamCount: record },
+        bodies: { causalAttentionFlops: 'throw new Error("seen=" + JSON.stringify(globalThis.seen));' },
+      }),
+      expect: {
+        points: { causalAttentionFlops: 0 },
+        messages: { causalAttentionFlops: "seen=" },
+        notInFeedback: ["[3,5]", "[100,7]", "[9,11]"],
+      },
+    },
+    {
+      student: "leak-exit",
+      what: "6: an exit code derived from hidden inputs",
+      write: nb01({
+        prefix: {
+          denseParamCount: record,
+          causalAttentionFlops: "if (globalThis.seen.length > 5) Deno.exit(20 + globalThis.seen.at(-1)[0]);",
+        },
+      }),
+      expect: {
+        points: { causalAttentionFlops: 0 },
+        messages: { causalAttentionFlops: "passed the visible cases but not the hidden cases" },
+        notInFeedback: ["Deno.exit", "exit code", "29"],
+      },
+    },
+    {
+      student: "leak-output",
+      what: "6: hidden inputs printed and thrown in the hidden cases",
+      write: nb01({
+        prefix: {
+          denseParamCount: record,
+          multiHeadParamCount:
+            "console.log(JSON.stringify(globalThis.seen));\n  if (globalThis.seen.length > 5) throw new Error(JSON.stringify(globalThis.seen));",
+        },
+      }),
+      expect: {
+        points: { multiHeadParamCount: 0 },
+        messages: { multiHeadParamCount: "not the hidden cases" },
+        notInFeedback: ["[3,5]", "[100,7]", "[9,11]"],
+      },
+    },
+    // 7. self.close() and other stops, charged to the call that made them
+    {
+      student: "closes",
+      what: "7: self.close() inside one exercise's function (the next one is correct)",
+      write: nb01({ prefix: { multiHeadParamCount: "self.close();" } }),
+      expect: { points: { multiHeadParamCount: 0 }, messages: { multiHeadParamCount: "self.close()" } },
+    },
+    {
+      student: "exits",
+      what: "7: Deno.exit() inside one exercise's function",
+      write: nb01({ bodies: { causalAttentionFlops: "Deno.exit(3);" } }),
+      expect: { points: { causalAttentionFlops: 0 }, messages: { causalAttentionFlops: "Deno.exit()" } },
+    },
+    {
+      student: "close-timer",
+      what: "7: a correct function that leaves a timer calling self.close() (costs no other exercise)",
+      write: nb01({ prefix: { denseParamCount: "setTimeout(() => self.close(), 0);" } }),
+      expect: {},
+    },
+    {
+      student: "close-at-load",
+      what: "7: self.close() in a cell",
+      write: nb01({ late: ["self.close();"] }),
+      expect: { allZero: "self.close()" },
+    },
+    {
+      student: "loops",
+      what: "timeout: an infinite loop in one function",
+      write: nb01({ bodies: { denseParamCount: "while (true) { /* spin */ }" } }),
+      expect: { points: { denseParamCount: 0 }, messages: { denseParamCount: "ran longer than" } },
+    },
+    {
+      student: "never-settles",
+      what: "a Promise that never settles",
+      write: nb01({ bodies: { denseParamCount: "return new Promise<number>(() => {}) as unknown as number;" } }),
+      expect: { points: { denseParamCount: 0 }, messages: { denseParamCount: "did not settle" } },
+    },
+    {
+      student: "load-hang",
+      what: "a module that never finishes loading: detected once",
+      write: nb01({ early: ["while (true) { /* spin */ }"] }),
+      expect: { allZero: "ran longer than 8 s" },
+    },
+    {
+      student: "load-await-hang",
+      what: "a cell awaiting a Promise that never settles",
+      write: nb01({ early: ["await new Promise(() => {});"] }),
+      expect: { allZero: "in code cell 2" },
+    },
+    {
+      student: "chatty",
+      what: "huge output from a function",
+      write: nb01({ bodies: { denseParamCount: 'for (;;) console.log("x".repeat(1 << 16));' } }),
+      expect: { points: { denseParamCount: 0 }, messages: { denseParamCount: "printed more than" } },
+    },
+    {
+      student: "chatty-load",
+      what: "huge output from a cell",
+      write: nb01({ early: ['for (let i = 0; i < 64; i++) console.error("y".repeat(1 << 16));'] }),
+      expect: { allZero: "printed more than" },
+    },
+    {
+      student: "hasinstance",
+      what: "Symbol.hasInstance on tf.Tensor and Array, and a thenable result",
+      write: nb01({
+        early: [
+          "Object.defineProperty(tf.Tensor, Symbol.hasInstance, { value: () => true });\nObject.defineProperty(Array, Symbol.hasInstance, { value: () => true });",
+        ],
+        bodies: { denseParamCount: "return { then(ok: (v: number) => void) { ok(2); } } as unknown as number;" },
+      }),
+      expect: { points: { denseParamCount: 0 }, othersAny: true },
+    },
+    {
+      student: "timers-and-rejections",
+      what: "timers that fire after return, intervals, unhandled rejections (honest otherwise)",
+      write: nb01({
+        prefix: {
+          denseParamCount:
+            'setInterval(() => { globalThis.junk = new Array(1000).fill(1); }, 1);\n  Promise.reject(new Error("floating"));\n  setTimeout(() => { throw new Error("late"); }, 0);',
+        },
+        late: ['Promise.reject(new Error("top-level floating"));'],
+      }),
+      expect: {},
+    },
+    {
+      student: "syntax",
+      what: "a cell that does not parse costs only what it defines",
+      write: nb01({ bodies: { effectiveWeights: "return await tf.zeros([1, 1]) +;" } }),
+      expect: {
+        points: { effectiveWeights: 0 },
+        messages: { effectiveWeights: "expected the function effectiveWeights itself" },
+        feedback: ["SyntaxError"],
+      },
+    },
+    // Bookkeeping: names, links, duplicates
+    {
+      student: "dup-canonical",
+      what: "two notebooks for lesson 01, one with the course's name: that one is graded",
+      write: async (dir) => {
+        await put(dir, "dup-canonical", lessonFile("01"), await lesson01());
+        await put(
+          dir,
+          "dup-canonical",
+          lessonFile("01").replace(".ipynb", " (1).ipynb"),
+          await lesson01({
+            bodies: { denseParamCount: 'throw new NotImplementedError("denseParamCount");' },
+          }),
+        );
+      },
+      expect: { skipped: [[`dup-canonical/${lessonFile("01").replace(".ipynb", " (1).ipynb")}`, "another notebook"]] },
+    },
+    {
+      student: "dup-ambiguous",
+      what: "two notebooks for lesson 01, neither with the course's name: none is graded",
+      write: async (dir) => {
+        await put(dir, "dup-ambiguous", lessonFile("01").replace(".ipynb", " (1).ipynb"), await lesson01());
+        await put(dir, "dup-ambiguous", lessonFile("01").replace(".ipynb", "-copy.ipynb"), await lesson01());
+      },
+      expect: { allZero: "keep one" },
+    },
+    {
+      student: "x",
+      what: "state keys: folder x …",
+      write: nb01({}),
+      expect: {},
+    },
+    {
+      student: `x__${lessonFile("01")}`,
+      what: "… and folder x__01-….ipynb (a stub) keep separate state",
+      write: async (dir) =>
+        put(
+          dir,
+          `x__${lessonFile("01")}`,
+          lessonFile("01"),
+          await lesson01({
+            bodies: { denseParamCount: 'throw new NotImplementedError("denseParamCount");' },
+          }),
+        ),
+      expect: { points: { denseParamCount: 0 } },
+    },
+    {
+      student: '=HYPERLINK("http:example.com?leak","click")',
+      what: "CSV formula injection (=)",
+      write: nb01({}),
+      expect: { csvRow: `"'=HYPERLINK(""http:example.com?leak"",""click"")",3,2,1,3,1,` },
+    },
+    {
+      student: "+cmd|' -C calc'!A0",
+      what: "CSV formula injection (+)",
+      write: nb01({}),
+      expect: { csvRow: `"'+cmd|' -C calc'!A0",3,2,1,3,1,` },
+    },
+    {
+      student: "@SUM(1+1)",
+      what: "CSV formula injection (@)",
+      write: nb01({}),
+      expect: { csvRow: `"'@SUM(1+1)",3,2,1,3,1,` },
+    },
+    {
+      student: 'Zoë O\'Brien, "Z" -1',
+      what: "a name with non-ASCII letters, quotes, a comma and spaces",
+      write: nb01({}),
+      expect: { csvRow: `"Zoë O'Brien, ""Z"" -1",3,2,1,3,1,` },
+    },
+    {
+      student: "l".repeat(250),
+      what: "a 250-character folder name",
+      write: nb01({}),
+      expect: {},
+    },
+    {
+      student: "linked-notebook",
+      what: "a notebook that is a link to a classmate's",
+      write: async (dir) => {
+        await Deno.mkdir(join(dir, "linked-notebook"), { recursive: true });
+        await Deno.symlink(join(dir, "x", lessonFile("01")), join(dir, "linked-notebook", lessonFile("01")));
+      },
+      expect: { ungraded: true, skipped: [[`linked-notebook/${lessonFile("01")}`, "symbolic link"]] },
+    },
+    {
+      student: "linked-etc",
+      what: "a notebook that is a link to /etc/passwd",
+      write: async (dir) => {
+        await Deno.mkdir(join(dir, "linked-etc"), { recursive: true });
+        await Deno.symlink("/etc/passwd", join(dir, "linked-etc", lessonFile("01")));
+      },
+      expect: { ungraded: true, skipped: [[`linked-etc/${lessonFile("01")}`, "symbolic link"]] },
+    },
+    {
+      student: "linked-folder",
+      what: "a student folder that is a link to a classmate's",
+      write: (dir) => Deno.symlink(join(dir, "x"), join(dir, "linked-folder")),
+      expect: { ungraded: true, skipped: [["linked-folder", "symbolic link"]] },
+    },
+    {
+      student: ".hidden",
+      what: "a hidden folder",
+      write: nb01({}),
+      expect: { ungraded: true, skipped: [[".hidden", "hidden entry"]] },
+    },
+    {
+      student: "new\nline",
+      what: "a line break in a folder name",
+      write: nb01({}),
+      expect: { ungraded: true, skipped: [["new\\u000aline", "control character"]] },
+    },
+    {
+      student: "odd-entries",
+      what:
+        "checkpoints, a folder named like a notebook, other files, a lesson without exercises, a line break in a notebook name",
+      write: async (dir) => {
+        await nb01({})(dir, "odd-entries");
+        await put(dir, "odd-entries/.ipynb_checkpoints", "01-weighted-sums-checkpoint.ipynb", await lesson01());
+        await Deno.mkdir(join(dir, "odd-entries", "02-queries-keys-values.ipynb"));
+        await Deno.writeTextFile(join(dir, "odd-entries", "notes.txt"), "my notes");
+        await put(dir, "odd-entries", "09-later.ipynb", await lesson01());
+        await put(dir, "odd-entries", "03-a\nb.ipynb", await lesson01());
+      },
+      expect: {
+        skipped: [
+          ["odd-entries/.ipynb_checkpoints", "hidden entry"],
+          ["odd-entries/02-queries-keys-values.ipynb", "a folder"],
+          ["odd-entries/notes.txt", "not a lesson notebook"],
+          ["odd-entries/09-later.ipynb", "no graded exercises"],
+          ["odd-entries/03-a\\u000ab.ipynb", "control character"],
+        ],
+      },
+    },
+    // Honest notebooks written as the kernel runs them
+    ...HONEST_STYLES.slice(1).map(([what, style], i): Case => ({
+      student: `repl-${i + 1}`,
+      what: `honest: ${what}`,
+      write: async (dir) => {
+        const nb = await lesson01();
+        style(nb);
+        await put(dir, `repl-${i + 1}`, lessonFile("01"), nb);
+      },
+      expect: {},
+    })),
+    {
+      student: "repl-chained",
+      what: "honest: chained tensor methods (K.transpose(), a.div(b)) and an async function",
+      write: async (dir) => {
+        const nb = await lesson01();
+        for (const c of nb.cells) {
+          c.source = sourceOf(c)
+            .replace("tf.div(tf.matMul(Q, tf.transpose(K)), Math.sqrt(d))", "Q.matMul(K.transpose()).div(Math.sqrt(d))")
+            .replace("function causalAttentionFlops(", "async function causalAttentionFlops(");
+        }
+        if (!nb.cells.some((c) => sourceOf(c).includes("K.transpose()"))) {
+          throw new Error("the solution changed: update repl-chained");
+        }
+        await put(dir, "repl-chained", lessonFile("01"), nb);
+      },
+      expect: {},
+    },
+  ];
+}
+
+if (import.meta.main) {
+  const { values, positionals } = parseArgs({
+    args: Deno.args,
+    allowPositionals: true,
+    options: { honest: { type: "string", default: "12" }, hostile: { type: "boolean", default: false } },
+  });
+  const [dir] = positionals;
+  if (!dir) {
+    console.error("usage: corpus.ts <dir> [--honest N] [--hostile]");
+    Deno.exit(2);
+  }
+  await Deno.mkdir(dir, { recursive: true });
+  const honest = await writeHonestClass(dir, Number(values.honest));
+  let hostile = 0;
+  if (values.hostile) {
+    for (const c of hostileCases({ canary: join(dir, "..", "canary"), submissions: dir })) {
+      await c.write(dir, c.student);
+      hostile++;
+    }
+  }
+  console.log(`wrote ${honest.length} honest students (${honest.length * 4} notebooks) and ${hostile} hostile cases`);
+}

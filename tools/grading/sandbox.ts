@@ -1,0 +1,273 @@
+/**
+ * Runs a notebook's code in the grading sandbox (sandbox_main.ts, in a Deno subprocess) and reads back what it
+ * reports. Everything read back is untrusted and validated (frames.ts); nothing the submission prints can be
+ * taken for a report, and the submission's output is only counted, never shown.
+ *
+ * The subprocess resolves modules from the course's deno.json, lockfile and node_modules only (`--frozen
+ * --cached-only --no-remote`, node_modules read-only and never installed into), with an empty HOME (no .npmrc
+ * of the instructor's) and a DENO_DIR of the grader's own; its localStorage and Cache API live under a fresh
+ * `--location` per process, deleted when it ends.
+ * @module
+ */
+import { join } from "node:path";
+import { ROOT } from "../setup.ts";
+import {
+  type CallRecord,
+  FrameReader,
+  type Item,
+  parseFrame,
+  ProtocolError,
+  type SandboxConfig,
+  type StopReason,
+  type Wire,
+} from "./frames.ts";
+
+/** Grading limits. */
+export interface Limits {
+  /** Seconds one item (an exercise's visible or hidden cases) may take; also the notebook's cells together. */
+  timeoutS: number;
+  /** Resident memory of one sandbox process, every thread and Worker included, in MiB. */
+  memoryMb: number;
+  /** Bytes a sandbox may print (stdout and stderr) before it is stopped. */
+  maxOutputBytes: number;
+}
+
+/** Where sandboxes keep their (runtime-written) files: made and owned by the grader. */
+export interface SandboxDirs {
+  /** An empty folder: the sandboxes' HOME and working folder. */
+  home: string;
+  /** The sandboxes' DENO_DIR (module caches, and per-process storage that is deleted after each process). */
+  denoDir: string;
+}
+
+/** One attempt's work. */
+export interface SandboxRequest {
+  lesson: string;
+  backend: string;
+  cells: SandboxConfig["cells"];
+  items: Item[];
+  hiddenArgs: (Wire[][] | null)[];
+  /**
+   * Called once every visible item is reported (with the reports so far): which hidden items (indices into
+   * `items`) to run. Without it every item runs.
+   */
+  chooseHidden?: (done: SandboxOutcome["done"]) => Promise<number[]>;
+}
+
+/** Why an attempt ended early; `item` is the request's item in progress (null: while loading the cells). */
+export interface Stop {
+  item: number | null;
+  reason: StopReason | "output" | "crash";
+  /** While loading: the cell being evaluated. */
+  cell?: number;
+  /** For "memory": the resident memory measured, in MiB. */
+  mib?: number;
+  /** For "crash": V8 reported running out of memory. */
+  oom?: boolean;
+  /** For "crash": the crash that awaiting a Promise that never settles causes. */
+  stuck?: boolean;
+}
+
+/** What one attempt reported. */
+export interface SandboxOutcome {
+  /** The cells that threw while loading (only when they all ran). */
+  cellErrors?: { cell: number; error: string }[];
+  done: Map<number, { records: CallRecord[]; notFunction?: Wire }>;
+  stop?: Stop;
+  /** The end of what the process printed on stderr: for the instructor's diagnostics, never for students. */
+  stderr?: string;
+}
+
+const HERE = join(ROOT, "tools", "grading");
+/** What the sandbox may read: the course library, its data and packages, and the sandbox's own three files. */
+const READABLE = [
+  join(ROOT, "lib"),
+  join(ROOT, "datasets"),
+  join(ROOT, "node_modules"),
+  join(HERE, "sandbox_worker.ts"),
+  join(HERE, "protocol.ts"),
+  join(HERE, "frames.ts"),
+];
+/** Most bytes of frames one attempt may send (larger values are recorded as opaque well before this). */
+const MAX_FRAME_BYTES = 256 << 20;
+
+/** The arguments of the sandbox subprocess (exported for the test that checks its permissions). */
+export function sandboxArgs(origin: string, limits: Limits): string[] {
+  return [
+    "run",
+    "--no-prompt",
+    `--config=${join(ROOT, "deno.json")}`,
+    "--node-modules-dir=manual",
+    "--frozen",
+    "--cached-only",
+    "--no-remote",
+    `--location=${origin}/`,
+    `--allow-read=${READABLE.join(",")}`,
+    "--allow-env=ATTN_BACKEND",
+    "--allow-sys", // only to connect the Worker's inspector session; revoked before any student code runs
+    // The resident-memory watchdog (sandbox_main.ts) is the limit; V8's own cap is a backstop above it, since
+    // Deno ends a Worker at its heap cap without a word, which would look like a timeout.
+    `--v8-flags=--max-old-space-size=${limits.memoryMb}`,
+    join(HERE, "sandbox_main.ts"),
+  ];
+}
+
+/** Runs one attempt; never throws because of the submission. */
+export async function runSandbox(request: SandboxRequest, limits: Limits, dirs: SandboxDirs): Promise<SandboxOutcome> {
+  const nonce = crypto.randomUUID();
+  const origin = `http://s${crypto.randomUUID().replaceAll("-", "")}.invalid`;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: sandboxArgs(origin, limits),
+    cwd: dirs.home,
+    clearEnv: true,
+    env: {
+      NO_COLOR: "1",
+      HOME: dirs.home,
+      DENO_DIR: dirs.denoDir,
+      DENO_NO_UPDATE_CHECK: "1",
+      ATTN_BACKEND: request.backend,
+    },
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+
+  const outcome: SandboxOutcome = { done: new Map() };
+  const started: number[] = [];
+  const inProgress = () => {
+    const last = started.at(-1);
+    return last !== undefined && !outcome.done.has(last) ? last : null;
+  };
+  let loaded = false;
+  let cell: number | undefined; // the cell being evaluated while loading
+  const end = (stop: Stop) => {
+    outcome.stop ??= stop;
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+  };
+  // A backstop: the sandbox times every item itself.
+  const deadline = setTimeout(
+    () => end({ item: inProgress(), reason: "timeout" }),
+    ((request.items.length + 2) * limits.timeoutS + 30) * 1000,
+  );
+
+  const { chooseHidden, ...work } = request;
+  const config: SandboxConfig = {
+    nonce,
+    ...work,
+    timeoutS: limits.timeoutS,
+    memoryMb: limits.memoryMb,
+    askBeforeHidden: chooseHidden !== undefined && request.items.some((it) => it.phase === "visible"),
+  };
+  // stdin stays open while the sandbox runs: it exits when it closes.
+  const stdin = child.stdin.getWriter();
+  stdin.write(new TextEncoder().encode(JSON.stringify(config) + "\n")).catch(() => {});
+
+  let printed = 0, frameBytes = 0, ended = false;
+  const countOutput = (n: number) => {
+    printed += n;
+    if (printed > limits.maxOutputBytes) end({ item: inProgress(), reason: "output" });
+  };
+  const reader = new FrameReader(nonce);
+  const onLine = (line: string) => {
+    let parsed: unknown[] | "output";
+    try {
+      parsed = reader.push(line);
+    } catch {
+      return end({ item: inProgress(), reason: "crash" });
+    }
+    if (parsed === "output") return countOutput(line.length + 1);
+    frameBytes += line.length;
+    if (frameBytes > MAX_FRAME_BYTES) return end({ item: inProgress(), reason: "output" });
+    for (const raw of parsed) {
+      let frame;
+      try {
+        frame = parseFrame(raw, request.items.length);
+      } catch (err) {
+        if (!(err instanceof ProtocolError)) throw err;
+        return end({ item: inProgress(), reason: "crash" });
+      }
+      if (frame.kind === "cell") {
+        cell = frame.cell;
+      } else if (frame.kind === "loaded") {
+        loaded = true;
+        outcome.cellErrors = frame.cellErrors;
+      } else if (frame.kind === "start") {
+        started.push(frame.item);
+      } else if (frame.kind === "done" && frame.item === inProgress()) {
+        outcome.done.set(frame.item, { records: frame.records, notFunction: frame.notFunction });
+      } else if (frame.kind === "stopped") {
+        const { item, reason, mib } = frame;
+        outcome.stop ??= { item: loaded ? item : null, reason, mib };
+      } else if (frame.kind === "await-hidden" && chooseHidden) {
+        chooseHidden(outcome.done).then(
+          (allowed) => stdin.write(new TextEncoder().encode(JSON.stringify(allowed) + "\n")),
+          () => end({ item: inProgress(), reason: "crash" }),
+        ).catch(() => {});
+      } else if (frame.kind === "end") {
+        ended = true;
+      }
+    }
+  };
+
+  const readStdout = async () => {
+    const decoder = new TextDecoder();
+    let pending = "";
+    for await (const chunk of child.stdout) {
+      pending += decoder.decode(chunk, { stream: true });
+      let nl: number;
+      while ((nl = pending.indexOf("\n")) >= 0) {
+        onLine(pending.slice(0, nl));
+        pending = pending.slice(nl + 1);
+      }
+      // A line with no end in sight is output (a frame line is at most a few KiB).
+      if (pending.length > 65536) {
+        countOutput(pending.length);
+        pending = "";
+      }
+    }
+  };
+  let stderrTail = "";
+  const readStderr = async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of child.stderr) {
+      countOutput(chunk.length);
+      stderrTail = (stderrTail + decoder.decode(chunk, { stream: true })).slice(-65536);
+    }
+  };
+  await Promise.all([readStdout(), readStderr()]).catch(() => {});
+  const status = await child.status;
+  clearTimeout(deadline);
+  await stdin.close().catch(() => {});
+  if (!ended && !outcome.stop) {
+    const oom = /out of memory|Allocation failed|OOM/i.test(stderrTail) || status.signal === "SIGABRT" ||
+      status.signal === "SIGTRAP";
+    // Deno 2.9 crashes when the garbage collector frees a Promise that a cell awaits and that can never settle.
+    const stuck = /DisallowJavascriptExecutionScope/.test(stderrTail);
+    outcome.stop = { item: loaded ? inProgress() : null, reason: "crash", oom, stuck };
+  }
+  if (outcome.stop && loaded) {
+    // A stop between two items belongs to the next one; a report for the item that was stopped does not count.
+    const next = request.items.findIndex((_, i) => !outcome.done.has(i));
+    outcome.stop.item ??= next >= 0 ? next : null;
+    if (outcome.stop.item === null) delete outcome.stop; // everything was reported
+    else outcome.done.delete(outcome.stop.item);
+  }
+  if (!loaded) {
+    delete outcome.cellErrors;
+    if (outcome.stop && cell !== undefined) outcome.stop.cell = cell;
+  }
+  outcome.stderr = stderrTail;
+  await removeStorage(dirs.denoDir, origin);
+  return outcome;
+}
+
+/** Deletes the origin's localStorage and Cache API folders (Deno keys them by the SHA-256 of the origin). */
+async function removeStorage(denoDir: string, origin: string): Promise<void> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(origin));
+  const key = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+  for (const dir of [join(denoDir, "location_data", key), join(denoDir, "location_data", "web_cache", key)]) {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
