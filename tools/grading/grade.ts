@@ -26,7 +26,7 @@ import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { BACKENDS, initBackend } from "../../lib/backend.ts";
-import { type CheckResult, type Exercise, runCheck } from "../../lib/check/core.ts";
+import { type CheckResult, type Exercise, type PriorResults, runCheck } from "../../lib/check/core.ts";
 import { exercisesByLesson } from "../../lib/check/mod.ts";
 import { listNotebooks, type Notebook } from "../notebook.ts";
 import { ROOT, writeAtomic } from "../setup.ts";
@@ -53,8 +53,8 @@ export const DEFAULT_LIMITS: Limits = { timeoutS: 60, memoryMb: 1536, maxOutputB
  * these numbers; `ATTN_BACKEND=wasm` shows them on any machine.
  */
 export const DEFAULT_BACKEND = "wasm";
-/** Backends the sandbox can run (the native tensorflow one needs FFI, which the sandbox does not get). */
-export const GRADING_BACKENDS = BACKENDS.filter((b) => b !== "tensorflow");
+/** Backends the sandbox can run (native and tensorflow need FFI, which the sandbox does not get). */
+export const GRADING_BACKENDS = BACKENDS.filter((b) => b !== "tensorflow" && b !== "native");
 const MAX_NOTEBOOK_BYTES = 50 << 20;
 
 /** How to grade. */
@@ -77,7 +77,7 @@ export async function courseNotebooks(): Promise<Record<string, string>> {
   return names;
 }
 
-function errorGrade(exercise: Exercise<never>, message: string): ExerciseGrade {
+function errorGrade(exercise: Exercise, message: string): ExerciseGrade {
   return {
     exercise: exercise.id,
     name: exercise.name,
@@ -151,20 +151,25 @@ export async function gradeSubmission(sub: Submission, options: GradeOptions, ha
   ];
   tf.engine().startScope();
   const hiddenArgs = items.map((it) =>
-    it.phase === "hidden" ? hidden[it.exercise].map((c) => (c.args() as unknown[]).map((a) => toWire(a))) : null
+    it.phase === "hidden" ? (hidden[it.exercise] ?? []).map((c) => (c.args() as unknown[]).map((a) => toWire(a))) : null
   );
   tf.engine().endScope();
 
   // Attempts: a stop is charged to its item only when that item was the first of a fresh process.
   const reports = new Map<number, { records: CallRecord[]; notFunction?: Wire }>();
   const charged = new Map<number, Stop>();
-  const visible = new Map<string, ExerciseGrade>(); // verdicts of the visible items, by exercise
+  const visible = new Map<string, { grade: ExerciseGrade; result: CheckResult }>(); // by exercise
   const visibleGrade = async (name: string): Promise<ExerciseGrade | undefined> => {
     const i = items.findIndex((it) => it.exercise === name && it.phase === "visible");
     if (!visible.has(name) && reports.has(i)) {
-      visible.set(name, await replayVisible(exercises[name], reports.get(i)!, options));
+      // The results of the exercises this one may call, for its note (core.ts's `uses`).
+      const prior = new Map<string, CheckResult>();
+      for (const used of exercises[name].uses ?? []) {
+        if (used !== name && (await visibleGrade(used))) prior.set(used, visible.get(used)!.result);
+      }
+      visible.set(name, await replayVisible(exercises[name], reports.get(i)!, prior, options));
     }
-    return visible.get(name);
+    return visible.get(name)?.grade;
   };
   // Hidden cases run only for exercises whose visible cases all passed.
   const worthHidden = async (i: number) => (await visibleGrade(items[i].exercise))?.status === "passed";
@@ -237,7 +242,7 @@ export async function gradeSubmission(sub: Submission, options: GradeOptions, ha
     if (grade.status === "passed" && hid >= 0) {
       const report = reports.get(hid);
       const passed = report && !charged.has(hid) &&
-        (await replayCases({ ...exercise, cases: hidden[name], after: undefined }, report)).status === "passed";
+        (await replayCases({ ...exercise, cases: hidden[name] ?? [], after: undefined }, report)).status === "passed";
       if (!passed) {
         // Hidden cases say pass or fail only: nothing the submission did after seeing their inputs is echoed.
         grades.push({
@@ -278,43 +283,45 @@ function parseNotebook(text: string): Notebook {
 }
 
 async function replayCases(
-  exercise: Exercise<never>,
+  exercise: Exercise,
   report: { records: CallRecord[]; notFunction?: Wire },
+  prior?: PriorResults,
 ): Promise<CheckResult> {
   tf.engine().startScope();
   try {
     const fn = report.notFunction !== undefined ? fromWire(report.notFunction) : replayer(report.records);
-    return await runCheck(exercise, fn);
+    return await runCheck(exercise, fn, prior);
   } finally {
     tf.engine().endScope();
   }
 }
 
 async function replayVisible(
-  exercise: Exercise<never>,
+  exercise: Exercise,
   report: { records: CallRecord[]; notFunction?: Wire },
+  prior: PriorResults,
   options: GradeOptions,
-): Promise<ExerciseGrade> {
-  const r = await replayCases(exercise, report);
+): Promise<{ grade: ExerciseGrade; result: CheckResult }> {
+  const r = await replayCases(exercise, report, prior);
   const f = r.failure;
+  const parts = r.status === "passed" ? [] : r.status === "not-implemented" ? ["not implemented"] : [
+    `case ${f!.case}: ${f!.message}`,
+    f!.expected && `expected ${f!.expected}`,
+    f!.actual && `got ${f!.actual}`,
+    f!.diagnosis && `likely cause: ${f!.diagnosis}`,
+  ];
+  if (r.note) parts.push(`note: ${r.note}`);
+  const message = parts.filter(Boolean).join("; ");
   return {
-    exercise: exercise.id,
-    name: exercise.name,
-    points: r.points,
-    maxPoints: r.maxPoints,
-    status: r.status,
-    message: r.status === "passed"
-      ? undefined
-      : r.status === "not-implemented"
-      ? "not implemented"
-      : options.relativize(
-        [
-          `case ${f!.case}: ${f!.message}`,
-          f!.expected && `expected ${f!.expected}`,
-          f!.actual && `got ${f!.actual}`,
-          f!.diagnosis && `likely cause: ${f!.diagnosis}`,
-        ].filter(Boolean).join("; "),
-      ),
+    result: r,
+    grade: {
+      exercise: exercise.id,
+      name: exercise.name,
+      points: r.points,
+      maxPoints: r.maxPoints,
+      status: r.status,
+      ...(message ? { message: options.relativize(message) } : {}),
+    },
   };
 }
 

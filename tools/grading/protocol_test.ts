@@ -217,7 +217,7 @@ function verdict(r: CheckResult) {
 }
 
 /** The sandbox's half: every call of `fn` through the checks with every verdict forced to pass. */
-async function record(exercise: Exercise<never>, fn: (...a: unknown[]) => unknown): Promise<CallRecord[]> {
+async function record(exercise: Exercise, fn: (...a: unknown[]) => unknown): Promise<CallRecord[]> {
   const records: CallRecord[] = [];
   await runCheck(callsOnly(exercise), recorder(fn, records));
   return parseRecords(JSON.parse(JSON.stringify(records))); // as it crosses the boundary
@@ -283,7 +283,7 @@ for (const lesson of Object.keys(exercisesByLesson)) {
       const solutions = await solutionFunctions(lesson, Object.keys(exercises));
       for (const [name, exercise] of Object.entries(exercises)) {
         const hidden = hiddenCases[lesson]?.[name];
-        const variants: [Exercise<never>, string][] = [[exercise, "visible"]];
+        const variants: [Exercise, string][] = [[exercise, "visible"]];
         if (hidden?.length) variants.push([{ ...exercise, cases: hidden, after: undefined }, "hidden"]);
         for (const [ex, which] of variants) {
           for (const [what, fn] of Object.entries(planted(solutions[name]))) {
