@@ -62,7 +62,9 @@ export interface Item {
 }
 
 /** Why the sandbox stopped before finishing (decided by its main thread, never by student code). */
-export const STOP_REASONS = ["timeout", "memory", "close", "exit", "uncaught", "broken"] as const;
+export const STOP_REASONS = ["timeout", "stalled", "memory", "close", "exit", "uncaught", "broken"] as const;
+/** A phase that waits without computing is stopped after this many times its processor-time limit. */
+export const WALL_FACTOR = 4;
 export type StopReason = typeof STOP_REASONS[number];
 
 /** What the sandbox's main thread reports. `item` indexes the request's items. */
@@ -86,6 +88,7 @@ export interface SandboxConfig {
   items: Item[];
   /** Per item: the hidden cases' arguments (hidden items only). */
   hiddenArgs: (Wire[][] | null)[];
+  /** Processor seconds (all threads) the loading, and each item, may use. */
   timeoutS: number;
   memoryMb: number;
   /**

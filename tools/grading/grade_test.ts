@@ -132,7 +132,7 @@ Deno.test({
       const modules = await listing(join(ROOT, "node_modules"));
 
       const t0 = performance.now();
-      const log = await grade(subs, out, ["--jobs", "2", "--timeout", "15", "--memory", "700"], {
+      const log = await grade(subs, out, ["--jobs", "2", "--timeout", "8", "--memory", "700"], {
         HOME: home,
         NPM_CONFIG_REGISTRY: registry.url,
       });

@@ -19,12 +19,16 @@ import {
   ProtocolError,
   type SandboxConfig,
   type StopReason,
+  WALL_FACTOR,
   type Wire,
 } from "./frames.ts";
 
 /** Grading limits. */
 export interface Limits {
-  /** Seconds one item (an exercise's visible or hidden cases) may take; also the notebook's cells together. */
+  /**
+   * Processor seconds (all threads of the sandbox) one item (an exercise's visible or hidden cases) may use;
+   * also the notebook's cells together. Waiting without computing is stopped after WALL_FACTOR times as long.
+   */
   timeoutS: number;
   /** Resident memory of one sandbox process, every thread and Worker included, in MiB. */
   memoryMb: number;
@@ -149,7 +153,7 @@ export async function runSandbox(request: SandboxRequest, limits: Limits, dirs: 
   // A backstop: the sandbox times every item itself.
   const deadline = setTimeout(
     () => end({ item: inProgress(), reason: "timeout" }),
-    ((request.items.length + 2) * limits.timeoutS + 30) * 1000,
+    ((request.items.length + 2) * WALL_FACTOR * limits.timeoutS + 30) * 1000,
   );
 
   const { chooseHidden, ...work } = request;

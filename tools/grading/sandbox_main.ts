@@ -7,12 +7,21 @@
  * (sandbox_worker.ts) that runs the notebook's cells and then each item in order, and reports on stdout in frames
  * (frames.ts) that only it can write, since only it knows the nonce. It alone decides which item a stop belongs
  * to: the item it has sent and not yet had an answer for. It stops the process, with a `stopped` frame, when an
- * item or the loading runs past the timeout, when the process's resident memory (every thread, every Worker)
- * exceeds the limit, or when the Worker stops itself. It exits when stdin closes, so no sandbox outlives a grader
+ * item or the loading uses more processor time than the timeout (or waits WALL_FACTOR times as long), when
+ * the process's resident memory (every thread, every Worker) exceeds the limit, or when the Worker stops itself. It exits when stdin closes, so no sandbox outlives a grader
  * that was killed.
  * @module
  */
-import { encodeFrame, type Frame, parseRecords, parseWire, type SandboxConfig, type StopReason } from "./frames.ts";
+import process from "node:process";
+import {
+  encodeFrame,
+  type Frame,
+  parseRecords,
+  parseWire,
+  type SandboxConfig,
+  type StopReason,
+  WALL_FACTOR,
+} from "./frames.ts";
 import type { FromWorker, ToWorker } from "./sandbox_worker.ts";
 
 // stdin: the config, then (when asked) the grader's answer. Its end means the grader is gone: exit.
@@ -51,11 +60,16 @@ function emit(frame: Frame): Promise<void> {
 let state: "starting" | "loading" | "running" | "stopping" = "starting"; // "running" from the first item on
 let current: number | null = null; // the item in progress; null while loading and between items
 let nextItem = 0;
-let timer: ReturnType<typeof setTimeout> | undefined;
-const arm = () => {
-  clearTimeout(timer);
-  timer = setTimeout(() => stop("timeout"), config.timeoutS * 1000);
+// The clock of the phase in progress (starting, loading, an item): processor time of the whole process (every
+// thread), so that a busy machine — or another submission's threads — cannot run an honest notebook out of time;
+// and wall-clock time, WALL_FACTOR times as long, for code that waits without computing.
+let clock: { cpu: number; wall: number } | undefined;
+const cpuSeconds = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
 };
+const arm = () => (clock = { cpu: cpuSeconds(), wall: performance.now() / 1000 });
+const disarm = () => (clock = undefined);
 
 async function stop(reason: StopReason, mib?: number): Promise<void> {
   if (state === "stopping") return;
@@ -74,7 +88,10 @@ async function stop(reason: StopReason, mib?: number): Promise<void> {
 const limit = config.memoryMb * 2 ** 20;
 setInterval(() => {
   const rss = Deno.memoryUsage().rss;
-  if (rss > limit) stop("memory", Math.round(rss / 2 ** 20));
+  if (rss > limit) return void stop("memory", Math.round(rss / 2 ** 20));
+  if (!clock) return;
+  if (cpuSeconds() - clock.cpu > config.timeoutS) stop("timeout");
+  else if (performance.now() / 1000 - clock.wall > WALL_FACTOR * config.timeoutS) stop("stalled");
 }, 50);
 
 let hiddenAllowed: Set<number> | undefined;
@@ -134,7 +151,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
     } catch {
       return void stop("broken");
     }
-    clearTimeout(timer);
+    disarm();
     current = null; // a stop from now until the next item starts is the next item's (sandbox.ts)
     emit(frame).then(next);
   }

@@ -1,0 +1,290 @@
+/**
+ * Grades one notebook: runs it in the sandbox (sandbox.ts) in attempts, and judges what it reports.
+ *
+ * An item is one exercise's visible cases, or its hidden cases (tools/grading/hidden.ts). All visible items run
+ * before any hidden one, and hidden items run only for exercises whose visible cases all passed (the sandbox
+ * asks, sandbox.ts `chooseHidden`): so no feedback computed from visible records can depend on hidden inputs,
+ * and anything that goes wrong in a hidden item is reported only as "not the hidden cases".
+ *
+ * When a sandbox stops (timeout, memory, `self.close()`, a crash…) during an item that was not the first of its
+ * process, that item runs again first in a fresh process and is charged only if it stops there too: a stop is
+ * charged to the item whose own run causes it, whatever an earlier item left behind (a timer, say). Items
+ * already reported are kept. A stop while the cells run (before any item) costs every exercise, detected once.
+ *
+ * Verdicts: lib/check's runCheck on the records (protocol.ts `replayer`), on the same pinned backend.
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { type CheckResult, type Exercise, type PriorResults, runCheck } from "../../lib/check/core.ts";
+import { exercisesByLesson } from "../../lib/check/mod.ts";
+import type { Notebook } from "../notebook.ts";
+import { type CallRecord, type Item, WALL_FACTOR, type Wire } from "./frames.ts";
+import { hiddenCases } from "./hidden.ts";
+import { notebookProgram } from "./program.ts";
+import { fromWire, replayer, toWire } from "./protocol.ts";
+import type { ExerciseGrade, SubmissionGrade } from "./report.ts";
+import { type Limits, runSandbox, type SandboxDirs, type Stop } from "./sandbox.ts";
+import type { Submission } from "./submissions.ts";
+
+const MAX_NOTEBOOK_BYTES = 50 << 20;
+
+/** How to grade. */
+export interface GradeOptions {
+  limits: Limits;
+  backend: string;
+  dirs: SandboxDirs;
+  /** Turns absolute paths in messages into paths relative to the submissions (or the course). */
+  relativize: (text: string) => string;
+}
+
+export function errorGrade(exercise: Exercise, message: string): ExerciseGrade {
+  return {
+    exercise: exercise.id,
+    name: exercise.name,
+    points: 0,
+    maxPoints: exercise.points,
+    status: "error",
+    message,
+  };
+}
+
+/** What a stop says about the submission, for the student (visible items only). */
+function stopText(stop: Stop, limits: Limits): string {
+  switch (stop.reason) {
+    case "timeout":
+      return `did not finish within ${limits.timeoutS} s of computing (an infinite loop?)`;
+    case "stalled":
+      return `did not finish within ${
+        WALL_FACTOR * limits.timeoutS
+      } s (an infinite loop, or a Promise that never settles?)`;
+    case "memory":
+      return `used more than ${limits.memoryMb} MiB of memory`;
+    case "close":
+      return "called self.close(), which stops the notebook's code";
+    case "exit":
+      return "called Deno.exit(), which stops the notebook's code";
+    case "uncaught":
+      return "threw an error that stopped the notebook's code";
+    case "broken":
+      return "broke the grader's harness (e.g. replaced a built-in function it uses)";
+    case "output":
+      return `printed more than ${limits.maxOutputBytes >> 20} MiB of output`;
+    case "crash":
+      return stop.oom
+        ? `ran out of memory (more than ${limits.memoryMb} MiB of JavaScript objects)`
+        : stop.stuck
+        ? "awaited a Promise that never settles"
+        : "crashed the sandbox process";
+  }
+}
+
+/** Grades one notebook; never throws because of the submission. */
+export async function gradeSubmission(sub: Submission, options: GradeOptions, hash = ""): Promise<SubmissionGrade> {
+  const t0 = performance.now();
+  const exercises = exercisesByLesson[sub.lesson] ?? {};
+  const names = Object.keys(exercises);
+  const result = (grades: ExerciseGrade[], notes: string[] = []): SubmissionGrade => ({
+    student: sub.student,
+    lesson: sub.lesson,
+    notebook: sub.notebook,
+    hash,
+    grades,
+    notes,
+    seconds: (performance.now() - t0) / 1000,
+  });
+  const allZero = (message: string) => result(names.map((n) => errorGrade(exercises[n], message)));
+
+  let nb: Notebook;
+  try {
+    const info = await Deno.lstat(sub.path);
+    if (!info.isFile) return allZero("the notebook is not a regular file");
+    if (info.size > MAX_NOTEBOOK_BYTES) return allZero(`the notebook is larger than ${MAX_NOTEBOOK_BYTES >> 20} MiB`);
+    nb = parseNotebook(await Deno.readTextFile(sub.path));
+  } catch (err) {
+    return allZero(
+      `the notebook could not be read: ${options.relativize(err instanceof Error ? err.message : String(err))}`,
+    );
+  }
+  const program = notebookProgram(nb);
+
+  // Items: every exercise's visible cases, then every exercise's hidden cases (their arguments only).
+  const hidden = hiddenCases[sub.lesson] ?? {};
+  const items: Item[] = [
+    ...names.map((exercise) => ({ exercise, phase: "visible" as const })),
+    ...names.filter((n) => hidden[n]?.length).map((exercise) => ({ exercise, phase: "hidden" as const })),
+  ];
+  tf.engine().startScope();
+  const hiddenArgs = items.map((it) =>
+    it.phase === "hidden" ? (hidden[it.exercise] ?? []).map((c) => (c.args() as unknown[]).map((a) => toWire(a))) : null
+  );
+  tf.engine().endScope();
+
+  // Attempts: a stop is charged to its item only when that item was the first of a fresh process.
+  const reports = new Map<number, { records: CallRecord[]; notFunction?: Wire }>();
+  const charged = new Map<number, Stop>();
+  const visible = new Map<string, { grade: ExerciseGrade; result: CheckResult }>(); // by exercise
+  const visibleGrade = async (name: string): Promise<ExerciseGrade | undefined> => {
+    const i = items.findIndex((it) => it.exercise === name && it.phase === "visible");
+    if (!visible.has(name) && reports.has(i)) {
+      // The results of the exercises this one may call, for its note (core.ts's `uses`).
+      const prior = new Map<string, CheckResult>();
+      for (const used of exercises[name].uses ?? []) {
+        if (used !== name && (await visibleGrade(used))) prior.set(used, visible.get(used)!.result);
+      }
+      visible.set(name, await replayVisible(exercises[name], reports.get(i)!, prior, options));
+    }
+    return visible.get(name)?.grade;
+  };
+  // Hidden cases run only for exercises whose visible cases all passed.
+  const worthHidden = async (i: number) => (await visibleGrade(items[i].exercise))?.status === "passed";
+  let cellErrors: { cell: number; error: string }[] | undefined;
+  let remaining = items.map((_, i) => i);
+  let loadStop: Stop | undefined;
+  for (let attempt = 0; remaining.length && attempt <= 2 * items.length; attempt++) {
+    if (!remaining.some((i) => items[i].phase === "visible")) {
+      const worth = await Promise.all(remaining.map(worthHidden));
+      remaining = remaining.filter((_, k) => worth[k]);
+      if (!remaining.length) break;
+    }
+    const request = remaining;
+    const outcome = await runSandbox(
+      {
+        lesson: sub.lesson,
+        backend: options.backend,
+        cells: program.cells,
+        items: request.map((i) => items[i]),
+        hiddenArgs: request.map((i) => hiddenArgs[i]),
+        chooseHidden: async (done) => {
+          for (const [k, report] of done) reports.set(request[k], report);
+          const worth = await Promise.all(request.map((i) => items[i].phase === "hidden" && worthHidden(i)));
+          return request.flatMap((_, k) => (worth[k] ? [k] : []));
+        },
+      },
+      options.limits,
+      options.dirs,
+    );
+    if (attempt === 0) cellErrors = outcome.cellErrors; // before any item ran
+    for (const [k, report] of outcome.done) reports.set(request[k], report);
+    let first: number | undefined;
+    if (outcome.stop?.item === null) {
+      loadStop = outcome.stop; // the cells themselves did not finish: nothing can be graded
+      for (const i of request) if (!reports.has(i)) charged.set(i, outcome.stop);
+    } else if (outcome.stop) {
+      const i = request[outcome.stop.item];
+      if (outcome.stop.item === 0) charged.set(i, outcome.stop);
+      else first = i;
+    }
+    // What is left: items not reported, not charged, and (hidden ones) still worth running.
+    remaining = request.filter((i) => !reports.has(i) && !charged.has(i) && i !== first);
+    if (first !== undefined) remaining.unshift(first);
+    if (!outcome.stop) {
+      // It ran to the end: the hidden items it skipped were not worth running, and a visible item it did not
+      // report means the submission interfered with the sandbox's messages.
+      for (const i of remaining) if (items[i].phase === "visible") charged.set(i, { item: i, reason: "broken" });
+      remaining = [];
+    }
+  }
+  for (const i of remaining) charged.set(i, { item: i, reason: "crash" }); // cannot happen: bounded attempts
+
+  const grades: ExerciseGrade[] = [];
+  for (const name of names) {
+    const exercise = exercises[name];
+    const vis = items.findIndex((it) => it.exercise === name && it.phase === "visible");
+    const hid = items.findIndex((it) => it.exercise === name && it.phase === "hidden");
+    const stop = charged.get(vis);
+    if (stop) {
+      grades.push(errorGrade(
+        exercise,
+        stop === loadStop
+          ? `the notebook's cells ${stopText(stop, options.limits)}${stop.cell ? ` in code cell ${stop.cell}` : ""}, ` +
+            "so nothing could be checked"
+          : `the submission ${stopText(stop, options.limits)} while ${name} was checked`,
+      ));
+      continue;
+    }
+    const grade = (await visibleGrade(name))!;
+    if (grade.status === "passed" && hid >= 0) {
+      const report = reports.get(hid);
+      const passed = report && !charged.has(hid) &&
+        (await replayCases({ ...exercise, cases: hidden[name] ?? [], after: undefined }, report)).status === "passed";
+      if (!passed) {
+        // Hidden cases say pass or fail only: nothing the submission did after seeing their inputs is echoed.
+        grades.push({
+          ...grade,
+          points: 0,
+          status: "failed",
+          message: `passed the visible cases but not the hidden cases`,
+        });
+        continue;
+      }
+    }
+    grades.push(grade);
+  }
+  const notes: string[] = [];
+  const problems = [...program.unparsable, ...(cellErrors ?? [])].sort((a, b) => a.cell - b.cell);
+  if (problems.length && !loadStop) {
+    notes.push(
+      "Code cells that failed when the grader ran the notebook (each costs nothing by itself, but what it would " +
+        "have defined is missing): " +
+        problems.slice(0, 10).map((p) => `cell ${p.cell}: ${options.relativize(p.error).slice(0, 200)}`).join("; ") +
+        (problems.length > 10 ? `; and ${problems.length - 10} more` : ""),
+    );
+  }
+  return result(grades, notes);
+}
+
+/** Parses notebook JSON into the fields the grader uses (code cells' sources as strings). */
+function parseNotebook(text: string): Notebook {
+  const nb = JSON.parse(text);
+  if (nb === null || typeof nb !== "object" || !Array.isArray(nb.cells)) throw new Error("not a notebook (no cells)");
+  const cells = nb.cells.map((c: unknown) => {
+    const cell = c as { cell_type?: unknown; source?: unknown };
+    const source = Array.isArray(cell?.source) ? cell.source : [cell?.source];
+    if (!source.every((s: unknown) => typeof s === "string")) throw new Error("a cell's source is not text");
+    return { cell_type: cell.cell_type === "code" ? "code" : "markdown", metadata: {}, source: source.join("") };
+  });
+  return { cells, metadata: {}, nbformat: 4, nbformat_minor: 5 };
+}
+
+async function replayCases(
+  exercise: Exercise,
+  report: { records: CallRecord[]; notFunction?: Wire },
+  prior?: PriorResults,
+): Promise<CheckResult> {
+  tf.engine().startScope();
+  try {
+    const fn = report.notFunction !== undefined ? fromWire(report.notFunction) : replayer(report.records);
+    return await runCheck(exercise, fn, prior);
+  } finally {
+    tf.engine().endScope();
+  }
+}
+
+async function replayVisible(
+  exercise: Exercise,
+  report: { records: CallRecord[]; notFunction?: Wire },
+  prior: PriorResults,
+  options: GradeOptions,
+): Promise<{ grade: ExerciseGrade; result: CheckResult }> {
+  const r = await replayCases(exercise, report, prior);
+  const f = r.failure;
+  const parts = r.status === "passed" ? [] : r.status === "not-implemented" ? ["not implemented"] : [
+    `case ${f!.case}: ${f!.message}`,
+    f!.expected && `expected ${f!.expected}`,
+    f!.actual && `got ${f!.actual}`,
+    f!.diagnosis && `likely cause: ${f!.diagnosis}`,
+  ];
+  if (r.note) parts.push(`note: ${r.note}`);
+  const message = parts.filter(Boolean).join("; ");
+  return {
+    result: r,
+    grade: {
+      exercise: exercise.id,
+      name: exercise.name,
+      points: r.points,
+      maxPoints: r.maxPoints,
+      status: r.status,
+      ...(message ? { message: options.relativize(message) } : {}),
+    },
+  };
+}
