@@ -292,9 +292,11 @@ export async function screenshotLessons(
       await runInLab(lab, notebook, screenshotDir(notebook));
       const screenshots = await screenshotPlots(lab.page, screenshotDir(notebook));
       results.push({ notebook, seconds: (performance.now() - t0) / 1000, screenshots });
-      // Save the scratch copy first: closing a modified notebook would stop at a "save changes?" dialog.
+      // Save the scratch copy first: closing a modified notebook would stop at a "save changes?" dialog. Keep it
+      // beside the screenshots: the outputs as JupyterLab placed them.
       await runCommand(lab.page, "docmanager:save");
       await lab.page.waitForTimeout(1500);
+      await Deno.copyFile(join(lab.scratch, basename(notebook)), join(screenshotDir(notebook), "saved.ipynb"));
       await runCommand(lab.page, "application:close-all");
       await lab.page.waitForTimeout(1000);
     }

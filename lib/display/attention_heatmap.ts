@@ -199,8 +199,10 @@ export function attentionHeatmaps(panels: HeatmapPanel[], options: HeatmapOption
     layout[`xaxis${ax}`] = {
       ...ticks(colLabels),
       domain: [k * slot, k * slot + plotShare],
-      title: { text: xTitle },
-      automargin: true, // long rotated token labels push the axis title down instead of under it
+      // Labels at 45°; with automargin the title's standoff counts from the labels, so the two never overlap.
+      tickangle: colLabels.length <= MAX_TICK_LABELS ? -45 : "auto",
+      title: { text: xTitle, standoff: 10 },
+      automargin: true,
       showgrid: false,
       zeroline: false,
       constrain: "domain",
