@@ -38,6 +38,7 @@ import { fileSafe, findSubmissions, printable, type Skipped } from "./submission
 
 export type { ExerciseGrade, GradeOptions, Limits, SubmissionGrade };
 export { gradeSubmission };
+export { extractSubmission } from "./program.ts";
 
 export const DEFAULT_LIMITS: Limits = { timeoutS: 60, memoryMb: 1536, maxOutputBytes: 4 << 20 };
 /**

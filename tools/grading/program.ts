@@ -16,8 +16,7 @@
 import ts from "typescript";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import type { Notebook } from "../notebook.ts";
-import { sourceOf } from "../notebook.ts";
+import { type Notebook, readNotebook, sourceOf } from "../notebook.ts";
 import { ROOT } from "../setup.ts";
 
 /** The cells to run, and the cells that cannot run (code cells are numbered from 1, as a reader counts them). */
@@ -68,6 +67,19 @@ export function notebookProgram(nb: Notebook): Program {
     program.cells.push({ cell: number, js: replCell(out.outputText, checkNames) });
   }
   return program;
+}
+
+/**
+ * The notebook's cells (as {@linkcode notebookProgram} prepares them) joined into one module that exports
+ * `__functions`: each of `names` as the cells left it. For tests that call a notebook's functions in-process;
+ * unlike the sandbox (and the kernel), a module cannot re-declare a name in a later cell.
+ */
+export async function extractSubmission(notebookPath: string, names: string[]): Promise<string> {
+  const { cells } = notebookProgram(await readNotebook(notebookPath));
+  const exports = names.map((n) => `  ${JSON.stringify(n)}: typeof ${n} === "undefined" ? undefined : ${n},`);
+  return `${cells.map((c) => `// code cell ${c.cell}\n${c.js}`).join("\n")}\nexport const __functions = {\n${
+    exports.join("\n")
+  }\n};\n`;
 }
 
 /** Rewrites one transpiled cell for REPL evaluation (imports, exports, check calls, relative specifiers). */
