@@ -43,6 +43,9 @@ type MatrixAnswer = tf.Tensor | number[][];
 /** Tolerance of an output of order 1 computed in float32 (TensorFlow.js) against the Float64 value. */
 const TOL = 1e-4;
 const scaleOf = (m: number[][]) => Math.max(1, ...m.flat().map(Math.abs));
+/** A tolerance `rel` times the size of the values, to two significant digits (it is printed in messages). */
+const tolerance = (rel: number, values: number[]) =>
+  Number((rel * Math.max(1, ...values.map(Math.abs))).toPrecision(2));
 
 // ---------------------------------------------------------------- 1 · reorderCrossover
 
@@ -165,7 +168,7 @@ export function verifyLinear(actual: unknown, c: LinearCase): Verdict {
   const [T, S, dv] = [c.q.length, c.k.length, c.v[0].length];
   const got = readOutput(actual, T, dv, S);
   if (!(got instanceof Float64Array)) return got;
-  const tol = TOL * scaleOf(c.expected);
+  const tol = tolerance(TOL, c.expected.flat());
   const verdict = expectClose(got, c.expected.flat(), dv, tol);
   if (verdict.ok) return verdict;
   return { ...verdict, diagnosis: causeOf(got, c.wrong, LINEAR_CAUSES, TOL) };
@@ -229,7 +232,7 @@ export function verifyCausal(actual: unknown, c: CausalCase): Verdict {
   const [T, dv] = [c.q.length, c.v[0].length];
   const got = readOutput(actual, T, dv, T);
   if (!(got instanceof Float64Array)) return got;
-  const tol = TOL * scaleOf(c.expected);
+  const tol = tolerance(TOL, c.expected.flat());
   const verdict = expectClose(got, c.expected.flat(), dv, tol);
   if (verdict.ok) return verdict;
   const rest = got.subarray(dv);
@@ -341,7 +344,7 @@ export function verifyStep(actual: unknown, c: StepCase): Verdict {
   const [m, dv] = [c.z.length, c.v.length];
   const got = readStep(actual, m, dv);
   if ("ok" in got) return got;
-  const tol = 1e-6 * scaleOf(c.expected.S);
+  const tol = tolerance(1e-6, c.expected.S.flat());
   const sameAsOld = got.S.every((x, i) => Math.abs(x - c.S.flat()[i]) <= tol);
   const s = expectClose(got.S, c.expected.S.flat(), dv, tol);
   if (!s.ok) {
@@ -358,7 +361,7 @@ export function verifyStep(actual: unknown, c: StepCase): Verdict {
     const oldZ = got.z.every((x, i) => Math.abs(x - c.z[i]) <= tol);
     return { ...z, message: `z′: ${z.message}`, diagnosis: oldZ ? STEP_CAUSES.zNotUpdated : undefined };
   }
-  const outTol = 1e-6 * Math.max(1, ...c.expected.output.map(Math.abs));
+  const outTol = tolerance(1e-6, c.expected.output);
   const out = expectClose(got.output, c.expected.output, 1, outTol);
   if (out.ok) return out;
   const suspects = Object.entries(c.wrong ?? {}).map(([k, w]): [number[], string] => [
@@ -400,7 +403,7 @@ export async function runSequence(fn: (...args: StepArgs) => unknown, seq: Seque
       const result = await fn(S as number[][], z as number[], [...seq.q[t]], [...seq.k[t]], [...seq.v[t]]);
       const got = readStep(result, m, dv);
       if ("ok" in got) return { ...got, message: `run from the zero state, token ${t}: ${got.message}` };
-      const tol = 1e-6 * Math.max(1, ...seq.outputs[t].map(Math.abs));
+      const tol = tolerance(1e-6, seq.outputs[t]);
       const out = expectClose(got.output, seq.outputs[t], 1, tol);
       if (!out.ok) {
         return {

@@ -389,7 +389,7 @@ export function verifyCluster(actual: unknown, c: ClusterCase): Verdict {
   const [T, dv] = [c.q.length, c.v[0].length];
   const got = readMatrix(actual, T, dv);
   if (!(got instanceof Float64Array)) return got;
-  const tol = 1e-4 * Math.max(1, ...c.expected.flat().map(Math.abs));
+  const tol = Number((1e-4 * Math.max(1, ...c.expected.flat().map(Math.abs))).toPrecision(2));
   const verdict = expectClose(got, c.expected.flat(), dv, tol);
   if (verdict.ok) return verdict;
   const hit = (Object.entries(c.wrong ?? {}) as [ClusterMistake, number[][]][]).find(([, w]) =>
