@@ -155,3 +155,35 @@ export function effectiveRank(s: Spectrum): number {
   for (const x of sorted) if (x > 0) h -= (x / total) * Math.log(x / total);
   return Math.exp(h);
 }
+
+/** Options for {@linkcode numericalRank}. */
+export interface RankOptions {
+  /** Count σᵢ > rtol·σ₁ (default 1e-10), in [0, 1). */
+  rtol?: number;
+}
+
+/**
+ * The numerical rank: how many singular values exceed rtol·σ₁. Exact ranks are rounding-sensitive (a rank-d
+ * product of float32 numbers has tiny but non-zero singular values beyond d), so a relative threshold decides.
+ * The default 1e-10 suits Float64 arithmetic, whose rounding leaves σᵢ/σ₁ near 1e-16 for matrices of a few hundred
+ * rows; use about 1e-5 for float32 arithmetic.
+ *
+ * @param s The singular values (any order), or an object with them as `s`.
+ * @param options `rtol`, the relative threshold.
+ * @returns The count of σᵢ > rtol·σ₁ (0 for the zero matrix).
+ * @throws {TypeError} If `s` is not an array of numbers (or an object with one as `s`), or is empty.
+ * @throws {RangeError} If rtol is not in [0, 1), or a singular value is negative or not finite.
+ * @example
+ * ```ts
+ * import { numericalRank } from "./low_rank.ts";
+ * if (numericalRank([3, 1, 1e-14]) !== 2 || numericalRank([3, 1, 1e-14], { rtol: 0 }) !== 3) throw new Error("bad");
+ * ```
+ */
+export function numericalRank(s: Spectrum, options: RankOptions = {}): number {
+  const { rtol = 1e-10 } = options;
+  if (!(rtol >= 0 && rtol < 1)) {
+    throw new RangeError(`Cannot compute the numerical rank: rtol must be in [0, 1), got ${rtol}`);
+  }
+  const sorted = spectrumOf(s, "compute the numerical rank");
+  return sorted.filter((x) => x > rtol * sorted[0]).length;
+}

@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertThrows, maxAbsDiff } from "../_testing.ts";
 import { rng } from "../random.ts";
 import type { Float64Matrix } from "./matrix.ts";
-import { cumulativeSpectrum, effectiveRank, lowRankError, rankForMass } from "./low_rank.ts";
+import { cumulativeSpectrum, effectiveRank, lowRankError, numericalRank, rankForMass } from "./low_rank.ts";
 import { singularValues, svd } from "./svd.ts";
 
 /** The best rank-k approximation U_k·diag(s_k)·V_kᵀ, by loops. */
@@ -132,4 +132,22 @@ Deno.test("the spectrum helpers name bad input", () => {
   assertThrows(() => rankForMass([1], 0), RangeError, "Cannot find the rank for a mass: p must be in (0, 1], got 0");
   assertThrows(() => rankForMass([1], 1.5), RangeError, "p must be in (0, 1], got 1.5");
   assertThrows(() => lowRankError([[1, 2], [3]], 1), TypeError, "rows must be arrays of the same length (2)");
+});
+
+Deno.test("numericalRank() counts singular values above rtol·σ₁: d for a product of rank d in Float64", () => {
+  // Q·Kᵀ with Q, K of [12, 3]: rank 3; in Float64 the other 9 singular values are rounding (≈1e-16·σ₁).
+  const r = rng("numerical-rank");
+  const [n, d] = [12, 3];
+  const q = r.normalArray(n * d), k = r.normalArray(n * d);
+  const s = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) for (let c = 0; c < d; c++) s[i * n + j] += q[i * d + c] * k[j * d + c];
+  }
+  const sv = singularValues({ data: s, shape: [n, n] });
+  assertEquals(numericalRank(sv), d);
+  assert(sv[d] / sv[0] < 1e-14, `σ_${d + 1}/σ₁ = ${sv[d] / sv[0]}`);
+  assertEquals(numericalRank({ s: [5, 4, 0, 0] }), 2);
+  assertEquals(numericalRank([0, 0]), 0);
+  assertEquals(numericalRank([1, 0.5, 1e-3], { rtol: 1e-2 }), 2);
+  assertThrows(() => numericalRank([1], { rtol: -1 }), RangeError, "rtol must be in [0, 1), got -1");
 });

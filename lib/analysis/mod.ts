@@ -1,6 +1,7 @@
 /**
- * Analysis helpers for lesson 06 (rank of attention matrices, Johnson–Lindenstrauss, Linformer):
- * a Float64 SVD, low-rank errors and spectra, random projections and their distortion, JL dimensions.
+ * Analysis helpers for lessons 05 and 06 (rank of attention matrices, Kronecker rank of multi-head layers,
+ * Johnson–Lindenstrauss, Linformer): a Float64 SVD, low-rank errors, spectra and numerical ranks, the
+ * Van Loan–Pitsianis rearrangement, random projections and their distortion, JL dimensions.
  * @module
  */
 export { type Float64Matrix, type MatrixLike, toMatrix, toRows } from "./matrix.ts";
@@ -11,9 +12,12 @@ export {
   type LowRankError,
   lowRankError,
   type MassOptions,
+  numericalRank,
   rankForMass,
+  type RankOptions,
   type Spectrum,
 } from "./low_rank.ts";
+export { kroneckerRank, type KroneckerRankOptions, kroneckerRearrange } from "./kronecker.ts";
 export {
   type Distortion,
   gaussianProjection,

@@ -4,8 +4,13 @@
  * with the row convention (tokens are rows, so a projection is X·W). The H heads are the column
  * blocks of W_Q, W_K, W_V; each head runs {@linkcode attention} on its own D = d/H features.
  *
+ * With G < H key–value heads (`kvHeads`), W_K and W_V have only G column blocks and query head h uses
+ * key–value head ⌊h·G/H⌋: grouped-query attention (Ainslie et al. 2023), and for G = 1 multi-query
+ * attention (Shazeer 2019). The KV cache then holds G instead of H heads' keys and values.
+ *
  * Shape alphabet (lib/README.md): B batch, H heads, T query tokens, S key tokens, d model width,
- * D features per head; Dv is the per-head value width (D unless a narrower value map is asked for).
+ * D features per head; Dv is the per-head value width (D unless a narrower value map is asked for);
+ * G the key–value heads (H unless grouped).
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
@@ -18,13 +23,18 @@ import { attention } from "./scaled_dot_product.ts";
  * interface, so `tf.dispose(weights)` type-checks.)
  */
 export type MultiHeadWeights = {
-  /** H, the number of heads; it divides d. */
+  /** H, the number of (query) heads; it divides d. */
   heads: number;
+  /**
+   * G, the number of key–value heads (default H): G < H is grouped-query attention, G = 1 multi-query
+   * attention. G divides H; query head h uses key–value head ⌊h·G/H⌋.
+   */
+  kvHeads?: number;
   /** [d, d] queries: column block h (D = d/H columns) is head h's W_Q. */
   wq: tf.Tensor2D;
-  /** [d, d] keys, split like `wq`. */
+  /** [d, G·D] keys: column block g (D columns) is key–value head g's W_K ([d, d] when G = H). */
   wk: tf.Tensor2D;
-  /** [d, H·Dv] values: column block h (Dv columns) is head h's W_V. */
+  /** [d, G·Dv] values: column block g (Dv columns) is key–value head g's W_V. */
   wv: tf.Tensor2D;
   /** [H·Dv, d] output map applied to the concatenated heads. */
   wo: tf.Tensor2D;
@@ -34,6 +44,8 @@ export type MultiHeadWeights = {
 export interface MultiHeadInitOptions {
   /** Dv, the value width per head (default D = d/H); smaller values give a low-rank value map. */
   dv?: number;
+  /** G, the key–value heads (default H); a divisor of H. G < H gives grouped-query attention, G = 1 multi-query. */
+  kvHeads?: number;
 }
 
 /** Options for {@linkcode multiHeadAttention}. */
@@ -66,6 +78,8 @@ export interface MultiHeadCostOptions {
   dv?: number | bigint;
   /** S, the number of keys (default T: self-attention). */
   S?: number | bigint;
+  /** G, the key–value heads (default H): W_K and W_V shrink to [d, G·D] and [d, G·Dv]. */
+  kvHeads?: number | bigint;
 }
 
 function isPositiveInteger(n: unknown): n is number {
@@ -76,14 +90,16 @@ function isPositiveInteger(n: unknown): n is number {
  * Random weights for a multi-head attention layer, drawn from `r` (which advances, so two calls
  * with one `r` give two different layers). Every entry is N(0, 1/fan-in): variance 1/d for W_Q,
  * W_K and W_V, and 1/(H·Dv) for W_O — that is N(0, 1/d) throughout when Dv = d/H (the default).
- * Unit-variance tokens then give unit-variance projections. Drawn in the order W_Q, W_K, W_V, W_O.
+ * Unit-variance tokens then give unit-variance projections. Drawn in the order W_Q, W_K, W_V, W_O
+ * (with G key–value heads, W_K is [d, G·D] and W_V [d, G·Dv]; G = H draws what it always drew).
  *
  * @param d Model width.
  * @param heads H, a positive integer that divides d.
  * @param r The seeded random source.
- * @param options `dv`, the value width per head (default d/H).
+ * @param options `dv`, the value width per head (default d/H); `kvHeads`, G (default H).
  * @returns The weights; the caller owns the tensors (`tf.dispose(weights)`).
- * @throws {RangeError} If d, heads or dv is not a positive integer, or heads does not divide d.
+ * @throws {RangeError} If d, heads, dv or kvHeads is not a positive integer, heads does not divide d, or
+ *   kvHeads does not divide heads.
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
@@ -103,15 +119,20 @@ export function initMultiHead(d: number, heads: number, r: Rng, options: MultiHe
   if (d % heads !== 0) throw new RangeError(`${fn}: heads must divide d (${d}), got ${heads}`);
   const dv = options.dv ?? d / heads;
   if (!isPositiveInteger(dv)) throw new RangeError(`${fn}: dv must be a positive integer, got ${dv}`);
+  const G = options.kvHeads ?? heads;
+  if (!isPositiveInteger(G)) throw new RangeError(`${fn}: kvHeads must be a positive integer, got ${G}`);
+  if (heads % G !== 0) throw new RangeError(`${fn}: kvHeads must divide heads (${heads}), got ${G}`);
   if (typeof r?.tensor !== "function") {
     throw new TypeError(`${fn}: r must be an Rng (from rng(seed)), got ${r === null ? "null" : typeof r}`);
   }
   const std = 1 / Math.sqrt(d);
+  const D = d / heads;
   return {
     heads,
+    ...(options.kvHeads === undefined ? {} : { kvHeads: G }),
     wq: r.tensor([d, d], std) as tf.Tensor2D, // [d, d]
-    wk: r.tensor([d, d], std) as tf.Tensor2D, // [d, d]
-    wv: r.tensor([d, heads * dv], std) as tf.Tensor2D, // [d, H·Dv]
+    wk: r.tensor([d, G * D], std) as tf.Tensor2D, // [d, G·D]
+    wv: r.tensor([d, G * dv], std) as tf.Tensor2D, // [d, G·Dv]
     wo: r.tensor([heads * dv, d], 1 / Math.sqrt(heads * dv)) as tf.Tensor2D, // [H·Dv, d]
   };
 }
@@ -187,7 +208,8 @@ export function mergeHeads(x: tf.Tensor): tf.Tensor {
 /**
  * A multi-head attention layer: project, split into heads, run {@linkcode attention} on every head
  * at once, merge the heads and apply the output map. No biases. With H = 1 it is single-head
- * attention followed by W_O.
+ * attention followed by W_O. With `w.kvHeads` = G < H, the G key–value heads are each shared by H/G
+ * consecutive query heads (grouped-query attention; multi-query for G = 1).
  *
  * @param x [T, d] or [B, T, d] tokens (the queries' source, and the keys' and values' unless `kv`).
  * @param w The weights, e.g. from {@linkcode initMultiHead}.
@@ -219,10 +241,17 @@ export function multiHeadAttention(x: tf.Tensor, w: MultiHeadWeights, options: M
     const rows = tf.reshape(t, [-1, t.shape[t.rank - 1]]); // [B·T, d_in]
     return tf.reshape(tf.matMul(rows, m), [...t.shape.slice(0, -1), m.shape[1]]); // [B?, T, d_out]
   };
+  const H = w.heads, G = w.kvHeads ?? H;
   return tf.tidy(() => {
-    const q = splitHeads(project(x, w.wq), w.heads); // [B?, H, T, D]
-    const k = splitHeads(project(src, w.wk), w.heads); // [B?, H, S, D]
-    const v = splitHeads(project(src, w.wv), w.heads); // [B?, H, S, Dv]
+    const q = splitHeads(project(x, w.wq), H); // [B?, H, T, D]
+    let k = splitHeads(project(src, w.wk), G); // [B?, G, S, D]
+    let v = splitHeads(project(src, w.wv), G); // [B?, G, S, Dv]
+    if (G < H) {
+      // Query head h reads key–value head ⌊h·G/H⌋: repeat each of the G heads H/G times.
+      const group = tf.tensor1d(Array.from({ length: H }, (_, h) => Math.floor((h * G) / H)), "int32"); // [H]
+      k = tf.gather(k, group, k.rank - 3); // [B?, H, S, D]
+      v = tf.gather(v, group, v.rank - 3); // [B?, H, S, Dv]
+    }
     const heads = attention(q, k, v, { causal, mask }); // output [B?, H, T, Dv], weights [B?, H, T, S]
     const output = project(mergeHeads(heads.output), w.wo); // [B?, T, H·Dv] → [B?, T, d]
     return returnWeights ? { output, weights: heads.weights } : { output };
@@ -232,23 +261,27 @@ export function multiHeadAttention(x: tf.Tensor, w: MultiHeadWeights, options: M
 /**
  * The exact parameter and FLOP count of one multi-head attention layer (no biases), a multiply–add
  * counted as 2 and softmax, scaling and masking not counted — the convention of `attentionLayerCost`
- * in lib/costs.ts, which this equals when Dv = d/H and S = T. With D = d/H:
- * - params: W_Q, W_K (d² each) + W_V, W_O (d·H·Dv each) = 2d² + 2·d·H·Dv;
- * - FLOPs: Q = X·W_Q 2Td², K = X·W_K 2Sd², V 2S·d·H·Dv, scores Q·Kᵀ H·2TSD = 2TSd,
- *   weighted sums H·2TS·Dv, output map 2T·H·Dv·d.
+ * in lib/costs.ts, which this equals when Dv = d/H, S = T and G = H. With D = d/H and G key–value heads:
+ * - params: W_Q (d²) + W_K (d·G·D) + W_V (d·G·Dv) + W_O (H·Dv·d); for G = H, 2d² + 2·d·H·Dv;
+ * - FLOPs: Q = X·W_Q 2Td², K = X·W_K 2S·d·G·D, V 2S·d·G·Dv, scores Q·Kᵀ H·2TSD = 2TSd,
+ *   weighted sums H·2TS·Dv, output map 2T·H·Dv·d. The scores and weighted sums do not shrink with G:
+ *   every query head still attends over S keys.
  *
  * @param T Query tokens.
  * @param d Model width.
  * @param heads H, which divides d.
- * @param options `dv`, the value width per head (default d/H); `S`, the keys (default T).
+ * @param options `dv`, the value width per head (default d/H); `S`, the keys (default T); `kvHeads`, G (default H).
  * @returns `{ params, flops }` as bigints.
- * @throws {RangeError} If a size is not a positive integer, or heads does not divide d.
+ * @throws {RangeError} If a size is not a positive integer, heads does not divide d, or kvHeads does not
+ *   divide heads.
  * @example
  * ```ts
  * import { multiHeadCost } from "./multi_head.ts";
  * const c = multiHeadCost(2048, 12288, 96);
  * if (c.params !== 4n * 12288n ** 2n) throw new Error("4d² parameters");
  * if (multiHeadCost(10, 8, 2, { dv: 1 }).params !== 2n * 64n + 2n * 8n * 2n) throw new Error("2d² + 2dHDv");
+ * // multi-query: one key head and one value head of D = 4 features
+ * if (multiHeadCost(10, 8, 2, { kvHeads: 1 }).params !== 64n + 8n * 4n + 8n * 4n + 64n) throw new Error("MQA");
  * ```
  */
 export function multiHeadCost(
@@ -269,10 +302,14 @@ export function multiHeadCost(
   if (dd % h !== 0n) {
     throw new RangeError(`Cannot count a multi-head attention layer: heads must divide d (${dd}), got ${h}`);
   }
-  const dv = size("dv", options.dv ?? dd / h), s = size("S", options.S ?? t);
+  const dv = size("dv", options.dv ?? dd / h), s = size("S", options.S ?? t), g = size("kvHeads", options.kvHeads ?? h);
+  if (h % g !== 0n) {
+    throw new RangeError(`Cannot count a multi-head attention layer: kvHeads must divide heads (${h}), got ${g}`);
+  }
   const values = h * dv; // H·Dv, the width of the concatenated heads
-  const params = 2n * dd * dd + 2n * dd * values;
-  const projections = 2n * t * dd * dd + 2n * s * dd * dd + 2n * s * dd * values + 2n * t * values * dd;
+  const kw = g * (dd / h), vw = g * dv; // G·D and G·Dv: the widths of W_K and W_V
+  const params = dd * dd + dd * kw + dd * vw + values * dd;
+  const projections = 2n * t * dd * dd + 2n * s * dd * kw + 2n * s * dd * vw + 2n * t * values * dd;
   const mixing = 2n * t * s * dd + 2n * t * s * values; // Q·Kᵀ and A·V over all heads
   return { params, flops: projections + mixing };
 }
@@ -298,18 +335,21 @@ function checkLayer(x: tf.Tensor, w: MultiHeadWeights, kv: tf.Tensor | undefined
       throw new TypeError(`${fn}: w.${name} must be a rank-2 tf.Tensor, got ${describe(w?.[name])}`);
     }
   }
-  const d = w.wq.shape[0], H = w.heads;
+  const d = w.wq.shape[0], H = w.heads, G = w.kvHeads ?? H;
   if (!isPositiveInteger(H)) throw new RangeError(`${fn}: w.heads must be a positive integer, got ${H}`);
   if (d % H !== 0) throw new RangeError(`${fn}: w.heads must divide d (${d}), got ${H}`);
-  for (const [name, t, want] of [["wq", w.wq, [d, d]], ["wk", w.wk, [d, d]]] as const) {
+  if (!isPositiveInteger(G)) throw new RangeError(`${fn}: w.kvHeads must be a positive integer, got ${G}`);
+  if (H % G !== 0) throw new RangeError(`${fn}: w.kvHeads must divide w.heads (${H}), got ${G}`);
+  for (const [name, t, want] of [["wq", w.wq, [d, d]], ["wk", w.wk, [d, (G * d) / H]]] as const) {
     if (t.shape.join() !== want.join()) {
       throw new TypeError(`${fn}: w.${name} must have shape [${want}], got shape [${t.shape}]`);
     }
   }
-  const Hdv = w.wv.shape[1];
-  if (w.wv.shape[0] !== d || Hdv % H !== 0) {
-    throw new TypeError(`${fn}: w.wv must have shape [${d}, H·Dv] with H = ${H}, got shape [${w.wv.shape}]`);
+  const Gdv = w.wv.shape[1];
+  if (w.wv.shape[0] !== d || Gdv % G !== 0) {
+    throw new TypeError(`${fn}: w.wv must have shape [${d}, G·Dv] with G = ${G}, got shape [${w.wv.shape}]`);
   }
+  const Hdv = (Gdv / G) * H;
   if (w.wo.shape.join() !== [Hdv, d].join()) {
     throw new TypeError(`${fn}: w.wo must have shape [${Hdv},${d}], got shape [${w.wo.shape}]`);
   }

@@ -28,7 +28,8 @@ function columns(x: Float64Array, n: number, cols: number, from: number, width: 
 
 /**
  * The slow twin: one sequence through the whole layer in Float64 loops. Projections by loops, then
- * per head h the naive attention on columns h·D … of Q, K and h·Dv … of V, concatenation, output map.
+ * per head h the naive attention on columns h·D … of Q, g·D … of K and g·Dv … of V with g = ⌊h·G/H⌋
+ * (G key–value heads, G = H unless grouped), concatenation, output map.
  */
 function naiveMultiHead(
   x: Float64Array,
@@ -40,15 +41,17 @@ function naiveMultiHead(
   Dv: number,
   w: { wq: Float64Array; wk: Float64Array; wv: Float64Array; wo: Float64Array },
   keep: (i: number, j: number) => boolean,
+  G = H,
 ) {
   const D = d / H;
-  const q = matmul(x, w.wq, T, d, d), k = matmul(kv, w.wk, S, d, d), v = matmul(kv, w.wv, S, d, H * Dv);
+  const q = matmul(x, w.wq, T, d, d), k = matmul(kv, w.wk, S, d, G * D), v = matmul(kv, w.wv, S, d, G * Dv);
   const concat = new Float64Array(T * H * Dv), weights = new Float64Array(H * T * S); // [T, H·Dv], [H, T, S]
   for (let h = 0; h < H; h++) {
+    const g = Math.floor((h * G) / H);
     const head = naiveAttention(
       columns(q, T, d, h * D, D),
-      columns(k, S, d, h * D, D),
-      columns(v, S, H * Dv, h * Dv, Dv),
+      columns(k, S, G * D, g * D, D),
+      columns(v, S, G * Dv, g * Dv, Dv),
       T,
       S,
       D,
@@ -174,6 +177,67 @@ for (const backend of TEST_BACKENDS) {
     tf.dispose([w, x, mask, poisoned]);
   });
 
+  Deno.test(`grouped-query and multi-query attention match the Float64 loop layer (${backend})`, async () => {
+    await initBackend({ backend, print: false });
+    const r = rng("gqa-test");
+    // [B (0 = no batch axis), T, S (0 = self-attention), d, H, G, causal]
+    const cases = [
+      [0, 5, 0, 16, 4, 1, false], // multi-query
+      [0, 5, 0, 16, 4, 2, true],
+      [2, 6, 0, 24, 6, 3, true],
+      [2, 3, 7, 16, 4, 2, false], // cross-attention
+      [1, 4, 0, 16, 4, 4, true], // G = H: plain multi-head
+    ] as const;
+    for (const [B, T, S0, d, H, G, causal] of cases) {
+      const S = S0 || T, batch = B ? [B] : [];
+      const w = initMultiHead(d, H, r, { kvHeads: G });
+      assertEquals([w.wk.shape, w.wv.shape, w.wo.shape], [[d, (G * d) / H], [d, (G * d) / H], [d, d]]);
+      const [x, xa] = tokens(r, [...batch, T, d]);
+      const [kv, kva] = S0 ? tokens(r, [...batch, S, d]) : [undefined, xa];
+      const before = tf.memory().numTensors;
+      const { output, weights } = multiHeadAttention(x, w, { causal, kv, returnWeights: true });
+      assertEquals(weights!.shape, [...batch, H, T, S]);
+      const out = output.dataSync(), wts = weights!.dataSync();
+      const label = `B=${B} T=${T} S=${S} d=${d} H=${H} G=${G} causal=${causal}`;
+      for (let b = 0; b < Math.max(B, 1); b++) {
+        const twin = naiveMultiHead(
+          xa.subarray(b * T * d, (b + 1) * T * d),
+          kva.subarray(b * S * d, (b + 1) * S * d),
+          T,
+          S,
+          d,
+          H,
+          d / H,
+          weightValues(w),
+          (i, j) => !causal || j <= i + S - T,
+          G,
+        );
+        const errOut = maxAbsDiff(out.subarray(b * T * d, (b + 1) * T * d), twin.out);
+        const errW = maxAbsDiff(wts.subarray(b * H * T * S, (b + 1) * H * T * S), twin.weights);
+        assert(errOut < TOL && errW < TOL, `${label}, batch ${b}: output error ${errOut}, weights error ${errW}`);
+      }
+      tf.dispose([output, weights!]);
+      assertEquals(tf.memory().numTensors, before, `multiHeadAttention() leaked tensors at ${label}`);
+      tf.dispose([w, x, kv]);
+    }
+  });
+
+  Deno.test(`grouped-query attention equals multi-head attention with each key–value block repeated (${backend})`, async () => {
+    await initBackend({ backend, print: false });
+    const r = rng("gqa-repeat");
+    const [T, d, H, G] = [6, 16, 4, 2], D = d / H;
+    const w = initMultiHead(d, H, r, { kvHeads: G });
+    const x = r.tensor([T, d]);
+    // Head h of the plain layer gets key–value block ⌊h·G/H⌋ of the grouped one.
+    const repeat = (m: tf.Tensor2D) =>
+      tf.concat(Array.from({ length: H }, (_, h) => tf.slice(m, [0, Math.floor((h * G) / H) * D], [d, D])), 1);
+    const wide = { heads: H, wq: w.wq, wk: repeat(w.wk) as tf.Tensor2D, wv: repeat(w.wv) as tf.Tensor2D, wo: w.wo };
+    const grouped = multiHeadAttention(x, w, { causal: true }).output;
+    const plain = multiHeadAttention(x, wide, { causal: true }).output;
+    assert(maxAbsDiff(grouped.dataSync(), plain.dataSync()) < 1e-6, "GQA differs from MHA with repeated blocks");
+    tf.dispose([w, x, wide.wk, wide.wv, grouped, plain]);
+  });
+
   Deno.test(`multiHeadAttention() with one head is single-head attention followed by W_O (${backend})`, async () => {
     await initBackend({ backend, print: false });
     const r = rng("mha-one-head");
@@ -255,6 +319,16 @@ Deno.test("initMultiHead() draws seeded N(0, 1/fan-in) weights of the right shap
   assertThrows(() => initMultiHead(0, 1, rng(0)), RangeError, `${fn}: d must be a positive integer, got 0`);
   assertThrows(() => initMultiHead(8, 2, rng(0), { dv: 0 }), RangeError, `${fn}: dv must be a positive integer, got 0`);
   assertThrows(
+    () => initMultiHead(8, 4, rng(0), { kvHeads: 3 }),
+    RangeError,
+    `${fn}: kvHeads must divide heads (4), got 3`,
+  );
+  assertThrows(
+    () => initMultiHead(8, 4, rng(0), { kvHeads: 0 }),
+    RangeError,
+    `${fn}: kvHeads must be a positive integer, got 0`,
+  );
+  assertThrows(
     () => initMultiHead(8, 2, 42 as never),
     TypeError,
     `${fn}: r must be an Rng (from rng(seed)), got number`,
@@ -296,7 +370,17 @@ Deno.test("multiHeadAttention() names the bad argument and its shape", async () 
   assertThrows(
     () => multiHeadAttention(x, { ...w, wv: bad.wv }),
     TypeError,
-    `${fn}: w.wv must have shape [8, H·Dv] with H = 2, got shape [8,5]`,
+    `${fn}: w.wv must have shape [8, G·Dv] with G = 2, got shape [8,5]`,
+  );
+  assertThrows(
+    () => multiHeadAttention(x, { ...w, kvHeads: 3 }),
+    RangeError,
+    `${fn}: w.kvHeads must divide w.heads (2), got 3`,
+  );
+  assertThrows(
+    () => multiHeadAttention(x, { ...w, kvHeads: 1 }),
+    TypeError,
+    `${fn}: w.wk must have shape [8,4], got shape [8,8]`,
   );
   assertThrows(
     () => multiHeadAttention(x, { ...w, wk: undefined as never }),
@@ -351,7 +435,28 @@ Deno.test("multiHeadCost() matches a hand count and attentionLayerCost() when Dv
   assertEquals(gpt3.params, 603979776n);
   assertEquals(Number(gpt3.flops).toPrecision(3), "2.68e+12");
 
+  // Grouped-query (G = 3 of H = 6) and multi-query (G = 1): T = 10, S = 7, d = 12, D = Dv = 2, by hand.
+  const gqa = {
+    q: 10 * 12 * 12,
+    k: 7 * 12 * 6,
+    v: 7 * 12 * 6,
+    scores: 6 * 10 * 7 * 2,
+    mix: 6 * 10 * 7 * 2,
+    out: 10 * 12 * 12,
+  };
+  assertEquals(multiHeadCost(10, 12, 6, { S: 7, kvHeads: 3 }), {
+    params: BigInt(144 + 72 + 72 + 144),
+    flops: BigInt(2 * Object.values(gqa).reduce((a, b) => a + b, 0)),
+  });
+  assertEquals(multiHeadCost(10, 12, 6, { kvHeads: 1 }).params, BigInt(144 + 24 + 24 + 144));
+  assertEquals(multiHeadCost(10, 12, 6, { kvHeads: 6 }), multiHeadCost(10, 12, 6));
+
   const fn = "Cannot count a multi-head attention layer";
+  assertThrows(
+    () => multiHeadCost(10, 12, 6, { kvHeads: 4 }),
+    RangeError,
+    `${fn}: kvHeads must divide heads (6), got 4`,
+  );
   assertThrows(() => multiHeadCost(10, 12, 5), RangeError, `${fn}: heads must divide d (12), got 5`);
   assertThrows(() => multiHeadCost(0, 12, 3), RangeError, `${fn}: T must be a positive integer, got 0`);
   assertThrows(() => multiHeadCost(10, 12, 3, { dv: 0 }), RangeError, `${fn}: dv must be a positive integer, got 0`);
