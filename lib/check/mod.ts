@@ -9,6 +9,8 @@ export * from "./lesson01.ts";
 export * from "./lesson02.ts";
 export * from "./lesson03.ts";
 export * from "./lesson04.ts";
+export * from "./lesson05.ts";
+export * from "./lesson06.ts";
 export * from "./lesson07.ts";
 export * from "./lesson08.ts";
 
@@ -17,6 +19,8 @@ import { lesson01Exercises } from "./lesson01.ts";
 import { lesson02Exercises } from "./lesson02.ts";
 import { lesson03Exercises } from "./lesson03.ts";
 import { lesson04Exercises } from "./lesson04.ts";
+import { lesson05Exercises } from "./lesson05.ts";
+import { lesson06Exercises } from "./lesson06.ts";
 import { lesson07Exercises } from "./lesson07.ts";
 import { lesson08Exercises } from "./lesson08.ts";
 
@@ -26,6 +30,8 @@ export const exercisesByLesson: Record<string, Record<string, Exercise>> = {
   "02": lesson02Exercises,
   "03": lesson03Exercises,
   "04": lesson04Exercises,
+  "05": lesson05Exercises,
+  "06": lesson06Exercises,
   "07": lesson07Exercises,
   "08": lesson08Exercises,
 };

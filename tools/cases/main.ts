@@ -12,12 +12,23 @@ import { files as lesson01 } from "./make_lesson01.ts";
 import { files as lesson02 } from "./make_lesson02.ts";
 import { files as lesson03 } from "./make_lesson03.ts";
 import { files as lesson04 } from "./make_lesson04.ts";
+import { files as lesson05 } from "./make_lesson05.ts";
+import { files as lesson06 } from "./make_lesson06.ts";
 import { files as lesson07 } from "./make_lesson07.ts";
 import { files as lesson08 } from "./make_lesson08.ts";
 
 /** Every generated file, from every generator. */
 export function generatedFiles(): GeneratedFile[] {
-  return [...lesson01(), ...lesson02(), ...lesson03(), ...lesson04(), ...lesson07(), ...lesson08()];
+  return [
+    ...lesson01(),
+    ...lesson02(),
+    ...lesson03(),
+    ...lesson04(),
+    ...lesson05(),
+    ...lesson06(),
+    ...lesson07(),
+    ...lesson08(),
+  ];
 }
 
 /** The generated files whose text on disk differs from their generator's output (or that are missing). */

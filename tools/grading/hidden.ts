@@ -33,6 +33,16 @@ import {
   stdCase,
   temperatureCase,
 } from "../../lib/check/lesson04.ts";
+import { countsCase, kvCase, layerCase, lesson05Exercises, splitCase } from "../../lib/check/lesson05.ts";
+import {
+  gramCase,
+  jlCase,
+  lesson06Exercises,
+  linformerCase,
+  poolingCase,
+  projectCase,
+  rankCase,
+} from "../../lib/check/lesson06.ts";
 import * as h01 from "./hidden01_cases.ts";
 import * as h02 from "./hidden02_cases.ts";
 import * as h03 from "./hidden03_cases.ts";
@@ -55,6 +65,8 @@ import {
   sparseFlopCase,
 } from "../../lib/check/lesson08.ts";
 import * as h04 from "./hidden04_cases.ts";
+import * as h05 from "./hidden05_cases.ts";
+import * as h06 from "./hidden06_cases.ts";
 import * as h07 from "./hidden07_cases.ts";
 import * as h08 from "./hidden08_cases.ts";
 
@@ -92,6 +104,22 @@ export const hidden04 = {
   temperatureForMaxWeight: h04.HIDDEN_TEMPERATURE_CASES.map(temperatureCase),
 } satisfies HiddenFor<typeof lesson04Exercises>;
 
+export const hidden05 = {
+  splitHeads: h05.HIDDEN_SPLIT_CASES.map(splitCase),
+  layerCounts: h05.HIDDEN_COUNTS_CASES.map(countsCase),
+  multiHeadLayer: h05.HIDDEN_LAYER_CASES.map(layerCase),
+  kvCacheBytes: h05.HIDDEN_KV_CASES.map(kvCase),
+} satisfies HiddenFor<typeof lesson05Exercises>;
+
+export const hidden06 = {
+  scoreAndWeightRanks: h06.HIDDEN_RANK_CASES.map(rankCase),
+  spectrumFromGram: h06.HIDDEN_GRAM_CASES.map(gramCase),
+  jlDimension: h06.HIDDEN_JL_CASES.map(jlCase),
+  jlProject: h06.HIDDEN_PROJECT_CASES.map(projectCase),
+  linformer: h06.HIDDEN_LINFORMER_CASES.map(linformerCase),
+  poolingProjection: h06.HIDDEN_POOLING_CASES.map(poolingCase),
+} satisfies HiddenFor<typeof lesson06Exercises>;
+
 export const hidden07 = {
   reorderCrossover: h07.HIDDEN_CROSSOVER_CASES.map(crossoverCase),
   linearAttention: h07.HIDDEN_LINEAR_CASES.map(linearCase),
@@ -116,6 +144,8 @@ export const hiddenCases: Record<string, Record<string, Case<unknown[]>[] | unde
   "02": hidden02,
   "03": hidden03,
   "04": hidden04,
+  "05": hidden05,
+  "06": hidden06,
   "07": hidden07,
   "08": hidden08,
 };
