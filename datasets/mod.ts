@@ -7,3 +7,4 @@ export * from "./listops.ts";
 export * from "./pathfinder.ts";
 export * from "./corpus.ts";
 export * from "./toy_tasks.ts";
+export * from "./spectra.ts";
