@@ -35,6 +35,8 @@ function delegate(cpuKernel: tf.KernelFunc): tf.KernelFunc {
   return ({ inputs, backend, attrs }: KernelArgs) => {
     const wasm = backend as unknown as WasmBackendLike;
     const cpu = tf.engine().findBackend("cpu") as unknown as CpuBackendLike;
+    // Its first write would print tfjs's "running TensorFlow.js in Node.js" banner in the middle of a cell.
+    (cpu as unknown as { firstUse: boolean }).firstUse = false;
     const made: object[] = [];
     const toCpu = (t: tf.TensorInfo | undefined) => {
       if (!t) return t;

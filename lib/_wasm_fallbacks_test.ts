@@ -36,3 +36,17 @@ Deno.test("unsortedSegmentSum (another kernel wasm lacks) runs on wasm", async (
   );
   assertEquals(got, [4, 6]);
 });
+
+Deno.test("a delegated kernel does not print tfjs's Node.js banner in the middle of a cell", async () => {
+  await initBackend({ backend: "wasm", print: false });
+  const cpu = tf.engine().findBackend("cpu") as unknown as { firstUse: boolean };
+  cpu.firstUse = true; // as in a fresh kernel, where the cpu backend has never been written to
+  const warn = console.warn, said: string[] = [];
+  console.warn = (...args: unknown[]) => said.push(args.join(" "));
+  try {
+    tf.tidy(() => tf.einsum("ij,jk->ik", tf.ones([2, 2]), tf.ones([2, 2])).dataSync());
+  } finally {
+    console.warn = warn;
+  }
+  assertEquals(said.filter((s) => s.includes("running TensorFlow.js in Node.js")), []);
+});

@@ -145,16 +145,27 @@ export function attentionHeatmaps(panels: HeatmapPanel[], options: HeatmapOption
   const n = panels.length;
   const height = options.height ?? Math.min(700, 170 + Math.max(260, 30 * rows));
   const margin = { t: n > 1 || panels[0].title ? 90 : 60, b: 110, l: 110, r: 20 };
-  // Square cells: each panel is as wide as it is high, plus room for its colour bar (and the next panel's labels).
-  const side = Math.min(900 / n - 150, (height - margin.t - margin.b) * cols / rows); // at most ~1000 px in all
-  const panelWidth = side + 150;
+  // Weights share one fixed 0…1 scale: one colour bar, beside the last weights panel. A signed panel has a
+  // range of its own, so its own bar.
+  const kinds = panels.map((p) => p?.kind ?? "weights");
+  const showBar = kinds.map((kind, k) => kind !== "weights" || !kinds.slice(k + 1).includes("weights"));
+  // Room right of each panel: its colour bar (if any) and the next panel's row labels.
+  const extra = showBar.map((bar, k) => (bar ? 110 : 0) + (k < n - 1 ? 70 : 0));
+  const spare = extra.reduce((a, b) => a + b, 0);
+  // Square cells: each panel as wide as it is high; at most ~1000 px in all.
+  const side = Math.max(80, Math.min((900 - spare) / n, (height - margin.t - margin.b) * cols / rows));
+  const plotWidth = n * side + spare;
+  // When the panels are narrower than the height allows, drop the empty band above and below them.
+  const fitted = options.height ?? Math.round(Math.min(height, margin.t + margin.b + side * rows / cols + 10));
   // Wide enough for the title too (about 8.5 px per character of plotly's 17 px title font).
-  const width = Math.round(Math.max(margin.l + n * panelWidth + margin.r, 8.5 * title.length + 80));
-  const slot = panelWidth / (width - margin.l - margin.r), plotShare = side / panelWidth * slot;
+  const width = Math.round(Math.max(margin.l + plotWidth + margin.r, 8.5 * title.length + 80));
+  const stretch = (width - margin.l - margin.r) / plotWidth; // when the title widens the figure, panels spread out
+  const left = panels.map((_, k) => k * side + extra.slice(0, k).reduce((a, b) => a + b, 0));
+  const domainOf = (k: number) => [left[k] * stretch / plotWidth, (left[k] + side) * stretch / plotWidth];
   const data: Trace[] = [];
   const layout: Record<string, unknown> = {
     title: { text: title },
-    height,
+    height: fitted,
     width,
     annotations: [] as unknown[],
     margin,
@@ -184,11 +195,13 @@ export function attentionHeatmaps(panels: HeatmapPanel[], options: HeatmapOption
       zmax: kind === "weights" ? 1 : scale,
       xaxis: `x${ax}`,
       yaxis: `y${ax}`,
+      showscale: showBar[k],
       colorbar: {
         title: { text: masked ? `${cbTitle}<br>grey: −∞<br>(masked)` : cbTitle },
-        x: k * slot + plotShare + 0.01,
+        x: domainOf(k)[1] + 0.01,
         xanchor: "left",
-        len: 0.9,
+        lenmode: "pixels",
+        len: Math.max(side, 160), // as tall as the panel (plotly centres both)
         thickness: 12,
       },
     });
@@ -198,7 +211,7 @@ export function attentionHeatmaps(panels: HeatmapPanel[], options: HeatmapOption
         : {};
     layout[`xaxis${ax}`] = {
       ...ticks(colLabels),
-      domain: [k * slot, k * slot + plotShare],
+      domain: domainOf(k),
       // Labels at 45°; with automargin the title's standoff counts from the labels, so the two never overlap.
       tickangle: colLabels.length <= MAX_TICK_LABELS ? -45 : "auto",
       title: { text: xTitle, standoff: 10 },

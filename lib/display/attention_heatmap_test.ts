@@ -14,12 +14,18 @@ type Fig = {
     colorscale: unknown;
     text: string[][];
     xaxis: string;
-    colorbar: { title: { text: string } };
+    showscale: boolean;
+    colorbar: { title: { text: string }; x: number };
   }[];
-  layout: Record<string, { tickvals?: number[]; ticktext?: string[]; autorange?: string; title?: { text: string } }> & {
-    plot_bgcolor?: string;
-    annotations: { text: string }[];
-  };
+  layout:
+    & Record<
+      string,
+      { tickvals?: number[]; ticktext?: string[]; autorange?: string; title?: { text: string }; domain?: number[] }
+    >
+    & {
+      plot_bgcolor?: string;
+      annotations: { text: string }[];
+    };
 };
 const figOf = (d: unknown) => bundleOf(d as never)[PLOTLY_MIME] as Fig;
 
@@ -65,6 +71,23 @@ Deno.test("attentionHeatmaps() puts panels side by side, each in its own convent
   assert(Math.abs(fig.data[1].z[0][0]! - 0.9) < 1e-6);
   assertEquals(fig.layout.annotations.map((a) => a.text), ["scores", "weights"]);
   assertEquals(fig.layout.yaxis2.title?.text, "", "only the first panel names the rows");
+});
+
+Deno.test("attentionHeatmaps() shows one colour bar for panels of weights (one 0…1 scale), beside the last", () => {
+  const eye = [[1, 0], [0, 1]];
+  const fig = figOf(attentionHeatmaps([
+    { matrix: eye, title: "a" },
+    { matrix: [[3, -1], [0, 1]], kind: "signed", title: "s" },
+    { matrix: eye, title: "b" },
+    { matrix: eye, title: "c" },
+  ], { title: "Four panels" }));
+  assertEquals(fig.data.map((t) => t.showscale), [false, true, false, true]);
+  // Panels do not overlap, and each shown colour bar starts right of its own panel and left of the next one.
+  const domains = ["xaxis", "xaxis2", "xaxis3", "xaxis4"].map((a) => fig.layout[a].domain!);
+  for (let k = 1; k < 4; k++) assert(domains[k][0] > domains[k - 1][1], JSON.stringify(domains));
+  for (const k of [1, 3]) {
+    assert(fig.data[k].colorbar.x > domains[k][1] && (k === 3 || fig.data[k].colorbar.x < domains[k + 1][0]));
+  }
 });
 
 Deno.test("the heatmap helpers reject what would break the convention, naming what was wrong", () => {
