@@ -214,9 +214,12 @@ export async function gradeSubmission(sub: Submission, options: GradeOptions, ha
           points: 0,
           status: "failed",
           message: `passed the visible cases but not the hidden cases`,
+          hidden: "failed",
         });
         continue;
       }
+      grades.push({ ...grade, hidden: "passed" });
+      continue;
     }
     grades.push(grade);
   }

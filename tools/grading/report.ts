@@ -19,6 +19,8 @@ export interface ExerciseGrade {
   status: "passed" | "failed" | "not-implemented" | "error";
   /** For the student: the first failing visible case, or why the code could not be graded. */
   message?: string;
+  /** The hidden cases' verdict, when they ran (the exercise has some and its visible cases all passed). */
+  hidden?: "passed" | "failed";
 }
 
 /** One graded lesson of one student, as stored in <out>/state/. */
@@ -66,28 +68,30 @@ export function gradebookCsv(results: SubmissionGrade[]): string {
 }
 
 /**
- * The gradebook in Canvas's import layout: Student, ID, SIS User ID, SIS Login ID, Section, then one column per
- * lesson, named after the course's notebook and its points (Canvas makes one assignment per new column). The
- * student folder name goes into Student and SIS Login ID; name the folders by SIS Login ID to match.
+ * The gradebook in Canvas's import layout (what Canvas's own export writes): Student, ID, SIS User ID, SIS Login
+ * ID, Section, then one column per lesson titled after the course's notebook ("01-weighted-sums"), and under the
+ * header a "Points Possible" row with each lesson's points. Canvas reads a title ending in a number in parentheses
+ * as the id of an existing assignment, so the titles carry none: a column Canvas does not know becomes a new
+ * assignment with those points. The student folder name goes into Student and SIS Login ID (Canvas matches
+ * students by ID, then SIS User ID, then SIS Login ID, then name): name the folders by SIS Login ID.
  */
 export function canvasCsv(results: SubmissionGrade[], lessonNames: Record<string, string>): string {
   const lessons = sorted(results.map((r) => r.lesson));
   const max = (l: string) => maxTotal(results.find((r) => r.lesson === l)!);
-  const title = (l: string) => `${(lessonNames[l] ?? l).replace(/\.ipynb$/, "")} (${max(l)})`;
-  const rows: (string | number)[][] = [[
-    "Student",
-    "ID",
-    "SIS User ID",
-    "SIS Login ID",
-    "Section",
-    ...lessons.map(title),
-  ]];
+  const title = (l: string) => (lessonNames[l] ?? `lesson ${l}`).replace(/\.ipynb$/, "");
+  const rows: (string | number)[][] = [
+    ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", ...lessons.map(title)],
+    [CANVAS_POINTS_POSSIBLE, "", "", "", "", ...lessons.map(max)],
+  ];
   for (const s of sorted(results.map((r) => r.student))) {
     const of = (l: string) => results.find((r) => r.student === s && r.lesson === l);
     rows.push([s, "", "", s, "", ...lessons.map((l) => (of(l) ? total(of(l)!) : ""))]);
   }
   return csv(rows);
 }
+
+/** The first cell of the second row of Canvas's gradebook export, which its import reads as the points. */
+export const CANVAS_POINTS_POSSIBLE = "    Points Possible";
 
 /** The feedback file of one student: each lesson's points, per exercise, and what was not graded. */
 export function feedbackMarkdown(student: string, results: SubmissionGrade[], skipped: Skipped[]): string {

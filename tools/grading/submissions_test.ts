@@ -115,7 +115,8 @@ Deno.test("gradebooks: a column per exercise, one Canvas column per lesson named
   assertEquals(gradebookCsv(results), '"student","01.f","total"\r\n"a",0,0\r\n"b",2,2\r\n');
   assertEquals(
     canvasCsv(results, LESSONS),
-    '"Student","ID","SIS User ID","SIS Login ID","Section","01-weighted-sums (2)"\r\n"a","","","a","",0\r\n"b","","","b","",2\r\n',
+    '"Student","ID","SIS User ID","SIS Login ID","Section","01-weighted-sums"\r\n' +
+      '"    Points Possible","","","","",2\r\n"a","","","a","",0\r\n"b","","","b","",2\r\n',
   );
   const feedback = feedbackMarkdown("b", [results[0]], [{
     path: "b/notes.txt",
@@ -123,4 +124,75 @@ Deno.test("gradebooks: a column per exercise, one Canvas column per lesson named
     student: "b",
   }]);
   assert(feedback.includes("## Not graded\n\n- `b/notes.txt`: not a lesson notebook"), feedback);
+});
+
+/** RFC 4180 fields of a CSV text (quoted fields may hold commas, doubled quotes and line breaks). */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [], field = "", quoted = false, i = 0;
+  while (i < text.length) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') (field += '"'), (i += 2);
+      else if (c === '"') (quoted = false), i++;
+      else (field += c), i++;
+    } else if (c === '"') (quoted = true), i++;
+    else if (c === ",") row.push(field), (field = ""), i++;
+    else if (c === "\r" && text[i + 1] === "\n") row.push(field), rows.push(row), (row = []), (field = ""), (i += 2);
+    else (field += c), i++;
+  }
+  assertEquals(field + row.join(""), "", "the CSV ends with CRLF");
+  return rows;
+}
+
+Deno.test("gradebook-canvas.csv reads as Canvas's gradebook import reads it", () => {
+  const grade = (student: string, lesson: string, points: number[]): SubmissionGrade => ({
+    student,
+    lesson,
+    notebook: "",
+    hash: "",
+    grades: points.map((p, i) => ({
+      exercise: `${lesson}.f${i}`,
+      name: `f${i}`,
+      points: p,
+      maxPoints: 2,
+      status: "passed",
+    })),
+    notes: [],
+    seconds: 0,
+  });
+  const results = [
+    grade("jdoe", "01", [2, 0, 2]),
+    grade('=HYPERLINK("x")', "01", [0, 0, 0]),
+    grade("jdoe", "02", [2, 2]),
+    grade('amy, "the" best', "02", [0, 2]),
+  ];
+  const rows = parseCsv(canvasCsv(results, LESSONS));
+  // Canvas's importer: the header's first columns are Student, ID, then SIS User ID, SIS Login ID and Section.
+  assertEquals(rows[0].slice(0, 5), ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]);
+  const titles = rows[0].slice(5);
+  assertEquals(titles, ["01-weighted-sums", "02-queries-keys-values"]);
+  // A title ending " (digits)" would be read as the id of an existing assignment (Assignment.title_and_id).
+  for (const t of titles) assert(!/^(.*)\s\((\d+)\)$/.test(t), `"${t}" reads as an assignment id`);
+  // The row whose first cell matches /Points Possible/ gives each new assignment's points.
+  assert(/Points Possible/.test(rows[1][0]));
+  assertEquals(rows[1].slice(1), ["", "", "", "", "6", "4"]);
+  // Every student row: as many cells as the header, a SIS Login ID to match on, numbers or blank per lesson.
+  const students = rows.slice(2);
+  assertEquals(students.length, 3);
+  for (const r of students) {
+    assertEquals(r.length, rows[0].length);
+    assert(r[3] !== "" && r[0] === r[3], JSON.stringify(r));
+    for (const cell of r.slice(5)) assert(cell === "" || /^\d+(\.\d+)?$/.test(cell), JSON.stringify(r));
+  }
+  const byLogin = Object.fromEntries(students.map((r) => [r[3], r.slice(5)]));
+  assertEquals(byLogin, {
+    '\'=HYPERLINK("x")': ["0", ""], // defused: a spreadsheet shows the text, never runs it
+    'amy, "the" best': ["", "2"],
+    jdoe: ["4", "4"],
+  });
+  // The plain gradebook defuses the same name, and has one header per column.
+  const plain = parseCsv(gradebookCsv(results));
+  assertEquals(new Set(plain[0]).size, plain[0].length);
+  assert(plain.some((r) => r[0] === '\'=HYPERLINK("x")'));
 });
