@@ -5,8 +5,9 @@
  *
  * The pipeline, in the order the `tokenizers` package runs it:
  * 1. special tokens (`[CLS]`, `[SEP]`, `[MASK]`, … written in the text) are cut out of the raw text first;
- * 2. normalise: drop NUL, U+FFFD and control/format/unassigned/private characters, turn whitespace into spaces,
- *    put spaces around CJK ideographs, strip accents (NFD, then drop nonspacing marks, Mn), lower-case;
+ * 2. normalise: drop NUL, U+FFFD and control, format, private-use and surrogate characters (unassigned code
+ *    points stay, and a word holding one becomes `[UNK]`), turn whitespace into spaces, put spaces around CJK
+ *    ideographs, strip accents (NFD, then drop nonspacing marks, Mn), lower-case;
  * 3. pre-tokenise: split on whitespace, and make every punctuation character a word of its own;
  * 4. WordPiece: each word becomes the longest vocabulary piece from its start, then the longest `##` piece from
  *    there, and so on; a word with no such split, or longer than `max_input_chars_per_word` characters, becomes
@@ -355,7 +356,7 @@ function specialPair(post: unknown): { cls: string; sep: string } {
 
 const NONSPACING_MARK = /\p{Mn}/gu;
 const WHITESPACE = /^\p{White_Space}$/u;
-const CONTROL = /^[\p{Cc}\p{Cf}\p{Cn}\p{Co}\p{Cs}]$/u;
+const CONTROL = /^[\p{Cc}\p{Cf}\p{Co}\p{Cs}]$/u;
 const PUNCTUATION = /^\p{P}$/u;
 
 /** Tab, newline and carriage return count as whitespace, as does every White_Space character. */
@@ -363,7 +364,10 @@ function isWhitespace(c: string): boolean {
   return c === "\t" || c === "\n" || c === "\r" || WHITESPACE.test(c);
 }
 
-/** Control, format, unassigned, private-use characters (but not tab, newline, carriage return). */
+/**
+ * Control, format, private-use and surrogate characters, but not tab, newline and carriage return, and not
+ * unassigned code points (Cn), which the tokenizers package keeps.
+ */
 function isControl(c: string): boolean {
   return c !== "\t" && c !== "\n" && c !== "\r" && CONTROL.test(c);
 }

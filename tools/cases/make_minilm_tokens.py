@@ -82,6 +82,9 @@ EDGE_CASES = [
     "NUL\u0000byte and replacement\ufffdchar",
     "Line\u2028separator and paragraph\u2029separator",
     "Private use \ue000\uf8ff and BOM \ufeffhere",
+    # Unassigned code points are kept (the tokenizers package drops only Cc, Cf, Co and Cs): a word holding one
+    # becomes [UNK].
+    "Unassigned: a\u0378b \u0378 \u05ff \ufff0 \uffff x\U0001d455y \u3040 end",
     "Combining: e\u0301 a\u0300 n\u0303 o\u0308 c\u0327 and stacked a\u0301\u0302\u0303",
     "Precomposed vs decomposed: \u00e9 e\u0301 \u00c5 A\u030a",
     "Ligatures ﬁ ﬂ ﬀ and full-width ＡＢＣ １２３ ！",
