@@ -36,7 +36,8 @@ export function screenshotDir(notebook: string): string {
   return join(ROOT, ".browser-test", basename(notebook, ".ipynb"));
 }
 
-const LAUNCH_ARGS = [
+/** Chromium flags for the headless checks. */
+export const LAUNCH_ARGS = [
   "--headless",
   "--no-sandbox",
   "--disable-gpu",

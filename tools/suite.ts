@@ -2,8 +2,9 @@
  * `deno task test`: sets the course up (as `deno task lab` does) and runs every
  * check: format, lint, type-check, unit and doc tests, exercise drift,
  * notebooks committed without outputs, notebook type-check, headless execution
- * of every notebook (with check validation), and JupyterLab in headless
- * Chromium. Ends with a summary and a closing line "N passed, N failed".
+ * of every notebook (with check validation), JupyterLab in headless
+ * Chromium, and the course site (tools/site.ts) rendered from the executed
+ * lessons and opened in headless Chromium. Ends with a summary and a closing line "N passed, N failed".
  *
  * Environment: ATTN_BACKEND forces the TensorFlow.js backend everywhere;
  * CI=true makes a missing Chromium a failure instead of a visible skip.
@@ -15,6 +16,8 @@ import { findOutputs, findUnformatted, type NotebookProblem, typecheckNotebooks 
 import { drift } from "./exercises.ts";
 import { listNotebooks } from "./notebook.ts";
 import { browserTest } from "./browser_check.ts";
+import { buildSite } from "./site.ts";
+import { checkSite } from "./site_check.ts";
 
 interface StepResult {
   ok: boolean;
@@ -260,6 +263,31 @@ await step("execute every notebook headless (nbclient, course kernel)", async ()
     ok: r.code === 0 && problems.length === 0,
     detail: `${notebookReports.length} notebooks, ${cells} code cells, ${problems.length} problem(s)`,
     output: problems.join("\n") || r.text,
+  };
+});
+
+await step("course site: lessons rendered from the executed copies, two pages opened offline in Chromium", async () => {
+  // The executed copies above, never a second run; errors are rendered (the step above already reports them).
+  const site = await buildSite(join(ROOT, ".cache", "site"), {
+    executedDirs: [executedDir],
+    execute: false,
+    allowErrors: true,
+  });
+  const lessons = site.pages.map((p) => `${p.name}.html`);
+  const opened = ["index.html", lessons[0], lessons.at(-1)!];
+  const r = await checkSite(site.out, opened);
+  const plots = site.pages.reduce((s, p) => s + p.plots, 0);
+  const built = `${site.pages.length} pages, ${plots} figures`;
+  if (r.status === "skipped") {
+    return CI
+      ? { ok: false, detail: `${built}; Chromium is required under CI: ${r.reason}` }
+      : { ok: true, skipped: true, detail: `${built}; browser check skipped: ${r.reason}` };
+  }
+  const seen = r.pages!.filter((p) => p.page !== "index.html")
+    .map((p) => `${p.page} ${p.drawn}/${p.figures} figures drawn, ${p.formulas} formulas`);
+  return {
+    ok: true,
+    detail: `${built}; ${r.links} links resolve; ${seen.join("; ")}; screenshots in .browser-test/site/`,
   };
 });
 
