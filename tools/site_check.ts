@@ -118,6 +118,10 @@ export async function checkSite(dir: string, pages: string[]): Promise<SiteSeen>
       const page = await context.newPage();
       const problems: string[] = [];
       page.on("pageerror", (err) => problems.push(`script error: ${err.message}`));
+      page.on("dialog", (dialog) => {
+        problems.push(`a script opened a dialog: ${dialog.message()}`);
+        dialog.dismiss().catch(() => {});
+      });
       page.on("console", (msg) => {
         if (msg.type() === "error") problems.push(`console error: ${msg.text()}`);
       });
@@ -143,12 +147,12 @@ export async function checkSite(dir: string, pages: string[]): Promise<SiteSeen>
       const errorOutputs = await page.locator(".site-error").count();
       if (drawn !== figures) problems.push(`${drawn} of ${figures} plotly figures drawn`);
       if (mathErrors) problems.push(`${mathErrors} formula(s) MathJax could not typeset`);
-      const hasDollar = await page.evaluate(() =>
-        Array.from(document.querySelectorAll(".jp-RenderedMarkdown, .site-toc")).some((e) =>
-          /\$[^$\s][^$]*\$/.test(e.textContent ?? "")
-        )
+      const untypeset = await page.evaluate(() =>
+        Array.from(document.querySelectorAll(".jp-RenderedMarkdown, .site-toc"))
+          .map((e) => /\$[^$\s][^$]*\$/.exec(e.textContent ?? "")?.[0])
+          .filter((m) => m !== undefined)
       );
-      if (hasDollar) problems.push("$…$ left untypeset in Markdown");
+      if (untypeset.length) problems.push(`$…$ left untypeset in Markdown: ${untypeset.slice(0, 3).join(", ")}`);
       const stem = name.replace(/\.html$/, "");
       const screenshots = [join(SITE_SHOTS, `${stem}.png`)];
       await page.screenshot({ path: screenshots[0] });

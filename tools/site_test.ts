@@ -1,10 +1,15 @@
 import { assert, assertEquals, assertRejects } from "../lib/_testing.ts";
 import { join } from "node:path";
-import { buildSite, freshCopy, MARKER, renderPages } from "./site.ts";
+import { assetFiles, buildSite, freshCopy, MARKER, renderPages } from "./site.ts";
 import { checkLinks } from "./site_check.ts";
 import { venvBin } from "./setup.ts";
+import { findChromium, LAUNCH_ARGS } from "./browser_check.ts";
+import { chromium } from "playwright-core";
+import { dirname } from "node:path";
+import { pathToFileURL } from "node:url";
 
 const hasVenv = await Deno.stat(venvBin("python")).then(() => true, () => false);
+const chromiumPath = await findChromium();
 const PLOTLY = "application/vnd.plotly.v1+json";
 const ATTACK = `</script><script>alert("x")</script>`;
 
@@ -33,6 +38,7 @@ function hostileNotebook() {
           '<a href="data:text/html,<script>alert(1)</script>">d</a> ' +
           '<iframe src="https://example.com"></iframe><p style="color: red; background: url(https://e.com/x)">ok</p> $x < y$',
       ),
+      md(`## Tricky <script>alert(8)</script> <img src="x" onerror="alert(9)"/> & "quotes"`),
       code(`console.log("</pre><script>alert(2)</script>")`, [
         { output_type: "stream", name: "stdout", text: `</pre><script>alert("stdout")</script>\n` },
         { output_type: "stream", name: "stderr", text: `<b>warning</b> on stderr\n` },
@@ -76,6 +82,39 @@ function hostileNotebook() {
       ], [`"><script>alert("tag")</script>`]),
     ],
   };
+}
+
+/** Opens the rendered hostile page in Chromium: no injected script runs, the figure is drawn, the error is shown. */
+async function openHostilePage(dir: string) {
+  for (const [name, from] of Object.entries(assetFiles())) {
+    await Deno.mkdir(dirname(join(dir, "assets", name)), { recursive: true });
+    await Deno.copyFile(from, join(dir, "assets", name));
+  }
+  const browser = await chromium.launch({ executablePath: chromiumPath, args: LAUNCH_ARGS });
+  try {
+    const page = await browser.newPage();
+    const dialogs: string[] = [];
+    page.on("dialog", (d) => {
+      dialogs.push(d.message());
+      d.dismiss().catch(() => {});
+    });
+    await page.route(/^https?:/, (route) => route.abort());
+    await page.goto(pathToFileURL(join(dir, "01-a.html")).href);
+    await page.waitForSelector('body[data-plots][data-math="typeset"]', { timeout: 60_000 });
+    await page.waitForTimeout(300);
+    assertEquals(dialogs, [], "an injected script ran");
+    assertEquals(await page.getAttribute("body", "data-plots"), "1");
+    assertEquals(await page.locator(".site-plot svg.main-svg").count() > 0, true);
+    const handlers = await page.evaluate(() =>
+      Array.from(document.querySelectorAll("*")).flatMap((el) =>
+        Array.from(el.attributes).filter((a) => a.name.startsWith("on")).map((a) => `${el.tagName} ${a.name}`)
+      )
+    );
+    assertEquals(handlers, []);
+    assert((await page.locator(".site-error").innerText()).includes('<script>alert("tb")</script>'), "error shown");
+  } finally {
+    await browser.close();
+  }
 }
 
 /** The <script> elements of a page: their attributes. */
@@ -147,13 +186,21 @@ Deno.test({
       assert(html.includes('href="02-b.html#Part-2"'), "lesson link rewritten");
       assertEquals(report.unresolvedLinks, ["../exercises/01-a.ipynb"]);
       assertEquals(report.title, "Lesson one");
-      assertEquals(report.sections, [{ id: "Part-1", title: "Part 1" }]);
+      assertEquals(report.sections.map((x) => x.title), ["Part 1", `Tricky <script>alert(8)</script>  & "quotes"`]);
+      const tricky = report.sections[1].id;
+      assert(!/[<>"\s]/.test(tricky), `heading id ${tricky} holds markup characters`);
+      assert(
+        html.includes(`<a href="#${tricky.replaceAll("&", "&amp;")}">Tricky &lt;script&gt;alert(8)&lt;/script&gt; `),
+        "section list",
+      );
       assertEquals([report.errors, report.stderr, report.plots], [1, 1, 1]);
       // The contents page: titles and sections, linked to ids that exist.
       const index = await Deno.readTextFile(join(dir, "index.html"));
       assert(index.includes('<a href="01-a.html#Part-1">Part 1</a>'));
       assert(index.includes("Lesson <em>one</em>"));
       assertEquals((await checkLinks(dir)).broken, ["01-a.html: ../exercises/01-a.ipynb (no such file)"]);
+      if (chromiumPath) await openHostilePage(dir);
+      else console.log("(no Chromium: the hostile page was not opened in a browser)");
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

@@ -193,7 +193,12 @@ def render(job):
     for i, (page, nb) in enumerate(zip(pages, notebooks)):
         UNRESOLVED.clear()
         nav = lambda j: {"href": pages[j]["name"] + ".html", "title": outlines[j]["title"]}  # noqa: E731
-        site = {"prev": nav(i - 1) if i > 0 else None, "next": nav(i + 1) if i + 1 < len(pages) else None}
+        site = {
+            "prev": nav(i - 1) if i > 0 else None,
+            "next": nav(i + 1) if i + 1 < len(pages) else None,
+            # (id, inner HTML): the HTML is the sanitized heading's, the id is escaped in the template.
+            "sections": outlines[i]["sections"],
+        }
         nb.metadata["title"] = outlines[i]["title"]
         body, _ = export.from_notebook_node(nb, {"site": site, "metadata": {"name": page["name"]}})
         with open(os.path.join(out, page["name"] + ".html"), "w", encoding="utf-8") as f:
