@@ -11,6 +11,12 @@
  *   (tools/run_notebooks.py: nbclient and the course kernel).
  * - Rendering: nbconvert with the template in tools/site/templates/ (tools/site/render.py). Notebooks are untrusted
  *   data: their HTML goes through an allow-list sanitizer, figures are inert JSON drawn by assets/site.js.
+ *   Why nbconvert and not a renderer of our own: it already renders every cell and output type as JupyterLab
+ *   shows them (its JupyterLab template and styles, ANSI colours in tracebacks, Pygments highlighting, Markdown
+ *   with math left intact for MathJax, heading anchors), and it is in .venv already (JupyterLab's server needs
+ *   it). What it lacks — plotly's MIME type, MathJax and scripts without a CDN, a sanitizer that keeps headings —
+ *   is about 80 lines of template and a filter, far less than a renderer with its own Markdown, math and ANSI
+ *   handling to keep correct.
  * - Errors and stderr are shown on the pages as they are. A lesson with an error output stops the build (the old
  *   site is kept) unless `--allow-errors`.
  * - Atomic: the site is built in a temporary folder beside `<out dir>` and renamed into place. An existing

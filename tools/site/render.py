@@ -12,7 +12,8 @@ notebooks it could not turn into pages of the site.
 nbconvert (its JupyterLab template, extended in templates/course/) renders cells and outputs; on top of it:
 - HTML from notebooks (Markdown cells, Markdown and HTML outputs) goes through an allow-list sanitizer (bleach, as
   nbconvert's own sanitize_html does, with JupyterLab's safe tags: headings, paragraphs, tables, images) — notebooks
-  are untrusted data;
+  are untrusted data. nbconvert 7.17's own clean_html cannot be used: its list lacks h1-h6, p, th, thead and img, so
+  it prints a lesson's headings and paragraphs as escaped tags;
 - plotly figures are kept as JSON in inert <script type="application/vnd.plotly.v1+json"> elements (with <, > and &
   escaped) for assets/site.js to draw;
 - links to a lesson's .ipynb become links to its .html page.

@@ -22,10 +22,14 @@
     done();
   };
   done();
-  scripts.forEach((script) => {
+  // One figure per task, in page order, so the text shows before every figure is drawn.
+  const draw = (i) => {
+    if (i >= scripts.length) return;
+    const script = scripts[i];
     const target = document.createElement("div");
     target.className = "site-plot";
     script.parentNode.insertBefore(target, script.nextSibling);
+    setTimeout(() => draw(i + 1), 0);
     if (typeof Plotly === "undefined") return fail(target, new Error("plotly.js did not load"));
     let figure;
     try {
@@ -39,5 +43,6 @@
       drawn++;
       done();
     }, (err) => fail(target, err));
-  });
+  };
+  setTimeout(() => draw(0), 0);
 })();
