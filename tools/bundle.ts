@@ -24,6 +24,8 @@ const SHIPPED = [
   "tools/requirements.txt",
   "tools/requirements-model.txt",
 ];
+/** npm packages of deno.json's import map that only the course site uses (kept out of the student's deno.json). */
+export const SITE_ONLY_PACKAGES = ["mathjax", "plotly.js-dist-min"];
 /** Never shipped: tests (they contain reference solutions) and private test helpers. */
 const EXCLUDED = [
   /_test\.ts$/,
@@ -87,6 +89,8 @@ export async function writeBundle(target: string): Promise<string[]> {
     }
     const config = JSON.parse(await Deno.readTextFile(join(ROOT, "deno.json")));
     config.tasks = { lab: config.tasks.lab };
+    // Used only to build the course site (`deno task site`): 30 MB that students' `deno install` need not fetch.
+    for (const name of SITE_ONLY_PACKAGES) delete config.imports[name];
     await Deno.writeTextFile(join(tmp, "deno.json"), JSON.stringify(config, null, 2) + "\n");
     await Deno.writeTextFile(join(tmp, "README.md"), STUDENT_README);
     await Deno.writeTextFile(join(tmp, ".gitignore"), "/.venv/\n/node_modules/\n.ipynb_checkpoints/\n");

@@ -86,6 +86,12 @@ Deno.test("the student bundle ships lessons, exercises and lib, but no solution 
       }
     }
     assert(JSON.parse(files.get("deno.json")!).tasks.test === undefined, "the student deno.json has only the lab task");
+    const imports = JSON.parse(files.get("deno.json")!).imports;
+    assert(
+      !("mathjax" in imports) && !("plotly.js-dist-min" in imports),
+      "the site's packages are not installed for students",
+    );
+    assert("@tensorflow/tfjs" in imports, "the course's own packages stay");
     await assertRejects(() => writeBundle(out), RangeError, "the folder is not empty");
     await assertRejects(
       () => writeBundle(join(ROOT, "x")),

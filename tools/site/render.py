@@ -220,6 +220,7 @@ def render(job):
     env = export.environment
     os.makedirs(os.path.join(out, "assets"), exist_ok=True)
     with open(os.path.join(out, "assets", "jupyterlab.css"), "w", encoding="utf-8") as f:
+        f.write("/* JupyterLab's styles, from nbconvert's lab template (BSD-3-Clause, Project Jupyter). */\n")
         for name in ("static/index.css", "static/theme-light.css"):
             f.write(env.loader.get_source(env, name)[0] + "\n")
     return report
