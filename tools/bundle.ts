@@ -2,7 +2,8 @@
  * `deno task bundle <dir>`: writes what students receive into <dir>:
  * notebooks/, exercises/, lib/ (without tests: they hold reference answers),
  * datasets/, the set-up files (deno.json with only the `lab` task, deno.lock,
- * tools/setup.ts and setup_native.ts, tools/lab.ts, tools/requirements*.txt) and a student README.
+ * tools/setup.ts and setup_native.ts, tools/lab.ts, tools/requirements*.txt, and for the tslab kernel
+ * tools/build_node.ts, tools/tsconfig.node.json and tools/tslab/'s pinned package files) and a student README.
  * Never solutions/, hidden cases or the test suite. <dir> must be empty or new;
  * the bundle is built in a temporary folder beside it and renamed into place,
  * so an interrupted run leaves nothing half-written.
@@ -23,6 +24,11 @@ const SHIPPED = [
   "tools/lab.ts",
   "tools/requirements.txt",
   "tools/requirements-model.txt",
+  "tools/build_node.ts",
+  "tools/tsconfig.node.json",
+  "tools/tslab/package.json",
+  "tools/tslab/package-lock.json",
+  "tools/tslab/.npmrc",
 ];
 /** npm packages of deno.json's import map that only the course site uses (kept out of the student's deno.json). */
 export const SITE_ONLY_PACKAGES = ["mathjax", "plotly.js-dist-min"];
@@ -44,7 +50,8 @@ npx --yes deno@2.9.6 task lab
 \`\`\`
 
 The first run installs everything inside this folder (about a minute) and opens JupyterLab; later runs
-start in seconds. Read the lessons in \`notebooks/\`, then complete \`exercises/\`: replace each
+start in seconds. JupyterLab offers two kernels: "TypeScript (attention course)" (Deno, the default) and
+"TypeScript on Node (tslab, attention course)"; every notebook runs on both (Kernel → Change Kernel…). Read the lessons in \`notebooks/\`, then complete \`exercises/\`: replace each
 \`throw new NotImplementedError(…)\` with your code and run the check under it.
 `;
 
@@ -93,7 +100,10 @@ export async function writeBundle(target: string): Promise<string[]> {
     for (const name of SITE_ONLY_PACKAGES) delete config.imports[name];
     await Deno.writeTextFile(join(tmp, "deno.json"), JSON.stringify(config, null, 2) + "\n");
     await Deno.writeTextFile(join(tmp, "README.md"), STUDENT_README);
-    await Deno.writeTextFile(join(tmp, ".gitignore"), "/.venv/\n/node_modules/\n.ipynb_checkpoints/\n");
+    await Deno.writeTextFile(
+      join(tmp, ".gitignore"),
+      "/.venv/\n/node_modules/\n/tools/tslab/node_modules/\n.ipynb_checkpoints/\n",
+    );
     written.push("deno.json", "README.md", ".gitignore");
     await Deno.remove(out).catch(() => {}); // the empty target, if it exists
     await Deno.rename(tmp, out);

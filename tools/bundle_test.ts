@@ -62,6 +62,11 @@ Deno.test("the student bundle ships lessons, exercises and lib, but no solution 
         "tools/lab.ts",
         "tools/requirements.txt",
         "tools/requirements-model.txt",
+        "tools/build_node.ts",
+        "tools/tsconfig.node.json",
+        "tools/tslab/package.json",
+        "tools/tslab/package-lock.json",
+        "tools/tslab/.npmrc",
       ]
     ) {
       assert(files.has(must), `missing ${must}`);
@@ -85,6 +90,7 @@ Deno.test("the student bundle ships lessons, exercises and lib, but no solution 
         for (const line of substantive) assert(!code.has(line), `${file} contains the solution line: ${line}`);
       }
     }
+    assert(![...files.keys()].some((f) => f.startsWith("tools/tslab/node_modules/")), "installed tslab shipped");
     assert(JSON.parse(files.get("deno.json")!).tasks.test === undefined, "the student deno.json has only the lab task");
     const imports = JSON.parse(files.get("deno.json")!).imports;
     assert(

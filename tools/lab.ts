@@ -1,11 +1,12 @@
 /**
  * `deno task lab`: sets the course up (first run only) and starts JupyterLab
- * on it with the course's TypeScript kernel as the default. Extra arguments go
+ * on it with the course's TypeScript kernel (Deno) as the default; the second kernel, tslab on Node.js, is
+ * registered beside it when the set-up could install it. Extra arguments go
  * to JupyterLab (e.g. `deno task lab --port 9000`). No browser is opened when
  * there is no display or under CI; the URL is printed either way.
  * @module
  */
-import { KERNEL_DISPLAY, KERNEL_NAME, ROOT, setup, SetupError } from "./setup.ts";
+import { KERNEL_DISPLAY, KERNEL_NAME, ROOT, setup, SetupError, TSLAB_KERNEL_DISPLAY } from "./setup.ts";
 
 const t0 = performance.now();
 let installed;
@@ -22,6 +23,9 @@ console.log(
   `Ready in ${
     ((performance.now() - t0) / 1000).toFixed(1)
   } s. Starting JupyterLab with the kernel "${KERNEL_DISPLAY}"` +
+    ("kernelName" in installed.tslab
+      ? ` (also registered: "${TSLAB_KERNEL_DISPLAY}")`
+      : ` (tslab not available: ${installed.tslab.skipped})`) +
     (headless ? " (no display: open the URL below in a browser)" : "") + " …",
 );
 

@@ -10,6 +10,7 @@ with --save-dir, executed copies are written there (for debugging).
 """
 
 import argparse
+import asyncio
 import json
 import os
 import re
@@ -56,6 +57,76 @@ class DenoNotebookClient(NotebookClient):
                     pass
 
 
+# tslab resets its queue for 200 ms after a failed cell (requests in that time are aborted).
+TSLAB_PACE_S = 0.3
+# tslab's compile errors: "line:column - message", one per diagnostic.
+TSLAB_DIAGNOSTIC = re.compile(r"^(?:\S+ )?\d+:\d+ - .*$", re.M)
+# The head of an error as Node's util.inspect prints it ("TypeError: message", "Error [ERR_X]: message").
+ERROR_HEAD = re.compile(r"^([A-Za-z_$][\w$]*)(?: \[[\w$]+\])?: (.*)$")
+# Node prints where a vm script threw before the error: "evalmachine.<anonymous>:3", the line, a caret, a blank.
+VM_SOURCE = re.compile(r"^evalmachine\.<anonymous>:\d+$")
+# Stack frames of tslab itself, below the cell's own.
+TSLAB_FRAME = re.compile(r"node:vm|[\\/]tslab[\\/]dist[\\/]")
+
+
+def _is_frame(line):
+    return line.lstrip().startswith("at ")
+
+
+def stderr_to_error(outputs):
+    """tslab's report of a failed cell (its stderr text) as a Jupyter error output.
+
+    Returns the new output list: the stderr text of the error leaves the stream
+    outputs and becomes one error output at the end (ename, evalue, traceback
+    lines, without tslab's own stack frames); stderr the cell wrote before the
+    error stays, as one stream output.
+    """
+    is_stderr = lambda o: o.get("output_type") == "stream" and o.get("name") == "stderr"  # noqa: E731
+    text = ANSI.sub("", "".join(o.get("text", "") for o in outputs if is_stderr(o)))
+    kept = [o for o in outputs if not is_stderr(o)]
+    lines = text.strip("\n").split("\n") if text.strip() else []
+    start, ename, evalue, body = 0, "Error", "", lines
+    diagnostics = [i for i, line in enumerate(lines) if TSLAB_DIAGNOSTIC.match(line)]
+    stack = next((i for i, line in enumerate(lines) if _is_frame(line)), len(lines))
+    head = next((i for i in range(stack - 1, -1, -1) if ERROR_HEAD.match(lines[i])), None)
+    if diagnostics:
+        start, ename = diagnostics[0], "TypeScriptError"
+        evalue, body = "\n".join(lines[i] for i in diagnostics), lines[start:]
+    elif head is not None and (stack < len(lines) or head == len(lines) - 1):
+        match = ERROR_HEAD.match(lines[head])
+        ename, evalue = match.group(1), "\n".join([match.group(2), *lines[head + 1:stack]]).strip()
+        start = head
+        if head >= 4 and VM_SOURCE.match(lines[head - 4]) and lines[head - 2].strip().startswith("^") \
+                and not lines[head - 1].strip():
+            start = head - 4
+        body = lines[head:stack] + [f for f in lines[stack:] if not TSLAB_FRAME.search(f)]
+    else:
+        evalue = "\n".join(lines) or "the cell failed and wrote nothing to stderr"
+    if start > 0:
+        kept.insert(0, {"output_type": "stream", "name": "stderr", "text": "\n".join(lines[:start]) + "\n"})
+    kept.append({"output_type": "error", "ename": ename, "evalue": evalue, "traceback": body})
+    return kept
+
+
+class TslabNotebookClient(DenoNotebookClient):
+    """tslab: failures become error outputs, and cells after a failure are paced (see the module's doc)."""
+
+    async def _check_raise_for_error(self, cell, cell_index, exec_reply):
+        status = (exec_reply or {}).get("content", {}).get("status")
+        if status == "error":
+            if not any(o.get("output_type") == "error" for o in cell.outputs):
+                cell.outputs = [nbformat.from_dict(o) for o in stderr_to_error(cell.outputs)]
+            await asyncio.sleep(TSLAB_PACE_S)
+        elif status == "abort":
+            cell.outputs.append(nbformat.from_dict({
+                "output_type": "error",
+                "ename": "CellAborted",
+                "evalue": "the kernel aborted this cell without running it",
+                "traceback": [],
+            }))
+        await super()._check_raise_for_error(cell, cell_index, exec_reply)
+
+
 def text_of(output):
     if output.get("output_type") == "stream":
         return output.get("text", "")
@@ -65,7 +136,8 @@ def text_of(output):
 
 def run_one(path, kernel, timeout, save_dir):
     nb = nbformat.read(path, as_version=4)
-    client = DenoNotebookClient(
+    client_class = TslabNotebookClient if "tslab" in kernel else DenoNotebookClient
+    client = client_class(
         nb,
         kernel_name=kernel,
         timeout=timeout,

@@ -8,6 +8,11 @@
  * - the Deno Jupyter kernel "TypeScript (attention course)", written into
  *   .venv/share/jupyter/kernels/, where only this .venv's Jupyter looks: the
  *   user's own kernels are never touched;
+ * - optional, the second kernel "TypeScript on Node (tslab, attention course)": tslab, pinned in
+ *   tools/tslab/package-lock.json, installed there with `npm ci`; lib/ and datasets/ compiled for Node into
+ *   node_modules/attention-course/ (tools/build_node.ts), so notebooks' `import … from "attention-course"` resolves
+ *   on both kernels; the kernelspec beside Deno's in .venv. Without Node.js or npm (offline), or when this fails,
+ *   the set-up says why and carries on with Deno's kernel only;
  * - optional, for the `native` backend (lib/native/): OpenBLAS from PyPI
  *   (`scipy-openblas32`) into .venv, and lib/native/kernels.c compiled where a
  *   C compiler exists. A failure here is reported and the course runs on wasm:
@@ -20,11 +25,15 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { installNative } from "./setup_native.ts";
+import { buildNodePackage, NodeBuildError } from "./build_node.ts";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url)).replace(/[\\/]$/, "");
 export const VENV = join(ROOT, ".venv");
 export const KERNEL_NAME = "attention-course";
 export const KERNEL_DISPLAY = "TypeScript (attention course)";
+export const TSLAB_KERNEL_NAME = "attention-course-tslab";
+export const TSLAB_KERNEL_DISPLAY = "TypeScript on Node (tslab, attention course)";
+const TSLAB_DIR = join(ROOT, "tools", "tslab");
 const REQUIREMENTS = join(ROOT, "tools", "requirements.txt");
 const MODEL_REQUIREMENTS = join(ROOT, "tools", "requirements-model.txt");
 const IS_WINDOWS = Deno.build.os === "windows";
@@ -34,6 +43,8 @@ export interface Installed {
   python: string;
   jupyter: string;
   kernelName: string;
+  /** The tslab kernel's name, or why it is not registered. */
+  tslab: { kernelName: string } | { skipped: string };
 }
 
 /** A missing prerequisite: the message says what to install. */
@@ -49,8 +60,9 @@ export async function setup(log: (line: string) => void = console.log): Promise<
   await installModel(python, log);
   await registerKernel(log);
   await writeLabDefaults();
+  const tslab = await installTslab(log);
   await installNative({ root: ROOT, venv: VENV, python }, log);
-  return { python, jupyter: venvBin("jupyter"), kernelName: KERNEL_NAME };
+  return { python, jupyter: venvBin("jupyter"), kernelName: KERNEL_NAME, tslab };
 }
 
 /** A program inside .venv. */
@@ -206,6 +218,91 @@ async function registerKernel(log: (line: string) => void): Promise<void> {
 }
 
 /**
+ * The second kernel, tslab on Node.js: `npm ci` in tools/tslab (the lockfile pins every package; .npmrc there
+ * nests tslab's own @types/node where its compiler looks), the library built for Node, the kernelspec. Never
+ * fails the set-up: without Node or npm, or offline, it says why, removes a stale kernelspec and carries on.
+ */
+export async function installTslab(
+  log: (line: string) => void,
+  where: { tslabDir: string; venv: string } = { tslabDir: TSLAB_DIR, venv: VENV },
+): Promise<{ kernelName: string } | { skipped: string }> {
+  const kernelDir = join(where.venv, "share", "jupyter", "kernels", TSLAB_KERNEL_NAME);
+  const skip = async (why: string) => {
+    log(`The tslab kernel is not installed: ${why}. The course runs on Deno's kernel.`);
+    await Deno.remove(kernelDir, { recursive: true }).catch(() => {});
+    return { skipped: why };
+  };
+  const node = await which("node", ["-p", "process.execPath"]);
+  if (!node || node.code !== 0) return skip("Node.js was not found");
+  const nodePath = node.stdout.trim();
+  const nodeVersion = (await which(nodePath, ["--version"]))?.stdout.trim() ?? "?";
+  const modules = join(where.tslabDir, "node_modules");
+  const stamp = join(modules, ".attention-course-installed");
+  const want = await hashFiles([
+    join(where.tslabDir, "package.json"),
+    join(where.tslabDir, "package-lock.json"),
+    join(where.tslabDir, ".npmrc"),
+  ]) + `\0${nodeVersion}`;
+  if (await readText(stamp) !== want) {
+    log("Installing tslab (the Node.js kernel) into tools/tslab/node_modules/ (first run only) …");
+    // --ignore-scripts: zeromq ships prebuilt binaries; its install script only compiles from source (cmake) when
+    // they do not load, which is checked below instead.
+    const npm = await which(IS_WINDOWS ? "npm.cmd" : "npm", [
+      "ci",
+      "--prefix",
+      where.tslabDir,
+      "--ignore-scripts",
+      "--install-strategy=nested",
+      "--no-audit",
+      "--no-fund",
+      "--loglevel=error",
+    ]);
+    if (!npm) return skip("npm was not found");
+    if (npm.code !== 0) {
+      return skip(`npm ci failed (is the npm registry reachable?): ${lastLines(npm.stdout + npm.stderr)}`);
+    }
+    const zmq = await which(nodePath, [
+      "-e",
+      "require(process.argv[1])",
+      join(modules, "tslab", "node_modules", "zeromq"),
+    ]);
+    if (zmq?.code !== 0) {
+      return skip(`zeromq's prebuilt binary does not load on this machine: ${lastLines(zmq?.stderr ?? "")}`);
+    }
+    await writeAtomic(stamp, want);
+  }
+  try {
+    const built = await buildNodePackage();
+    if (built.built) {
+      log(`Compiled lib/ and datasets/ for Node into node_modules/attention-course/ (${built.files} files)`);
+    }
+  } catch (err) {
+    if (!(err instanceof NodeBuildError)) throw err;
+    return skip(err.message);
+  }
+  const spec = {
+    argv: [nodePath, join(modules, "tslab", "bin", "tslab"), "kernel", "--config-path", "{connection_file}"],
+    display_name: TSLAB_KERNEL_DISPLAY,
+    language: "typescript",
+    env: { NO_COLOR: "1" },
+    metadata: { "attention-course": { registeredBy: "tools/setup.ts", node: nodeVersion } },
+  };
+  const text = JSON.stringify(spec, null, 2) + "\n";
+  if (await readText(join(kernelDir, "kernel.json")) !== text) {
+    await Deno.mkdir(kernelDir, { recursive: true });
+    await writeAtomic(join(kernelDir, "kernel.json"), text);
+    log(
+      `Registered the Jupyter kernel "${TSLAB_KERNEL_DISPLAY}" (${TSLAB_KERNEL_NAME}) in .venv, on Node ${nodeVersion}`,
+    );
+  }
+  return { kernelName: TSLAB_KERNEL_NAME };
+}
+
+function lastLines(text: string): string {
+  return text.trim().split("\n").slice(-3).join(" / ");
+}
+
+/**
  * JupyterLab defaults for the course, in this .venv only (users can still change them in Settings):
  * no "get notified about Jupyter news?" prompt.
  */
@@ -255,9 +352,9 @@ if (import.meta.main) {
     const t0 = performance.now();
     const installed = await setup();
     console.log(
-      `Set-up complete in ${
-        ((performance.now() - t0) / 1000).toFixed(1)
-      } s: kernel "${installed.kernelName}", ${installed.jupyter}`,
+      `Set-up complete in ${((performance.now() - t0) / 1000).toFixed(1)} s: kernel "${installed.kernelName}"; tslab: ${
+        "kernelName" in installed.tslab ? `kernel "${installed.tslab.kernelName}"` : installed.tslab.skipped
+      }; ${installed.jupyter}`,
     );
   } catch (err) {
     if (!(err instanceof SetupError)) throw err;

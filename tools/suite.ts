@@ -18,6 +18,7 @@ import { listNotebooks } from "./notebook.ts";
 import { browserTest } from "./browser_check.ts";
 import { buildSite } from "./site.ts";
 import { checkSite } from "./site_check.ts";
+import { buildNodePackage, NodeBuildError } from "./build_node.ts";
 
 interface StepResult {
   ok: boolean;
@@ -130,19 +131,26 @@ await step("deno check lib/ tools/ datasets/", async () => {
   return { ok: r.code === 0, detail: r.code === 0 ? "no type errors" : "type errors", output: r.text };
 });
 
-await step("lib compiles with tsc and loads in Node (as tslab will use it)", async () => {
-  const out = join(ROOT, ".cache", "node-lib");
-  await Deno.remove(out, { recursive: true }).catch(() => {});
-  const tsc = await deno(["run", "--allow-all", "npm:typescript@5.9.3/tsc", "-p", "tools/tsconfig.node.json"]);
-  if (tsc.code !== 0) return { ok: false, detail: "tsc failed", output: tsc.text };
+await step("lib compiles for Node (node_modules/attention-course) and loads there, as tslab uses it", async () => {
+  let built;
+  try {
+    built = await buildNodePackage();
+  } catch (err) {
+    if (err instanceof NodeBuildError) return { ok: false, detail: "tsc failed", output: err.message };
+    throw err;
+  }
   let node;
   try {
-    node = await sh("node", [join(ROOT, "tools", "node_smoke.mjs"), join(out, "mod.js")]);
+    node = await sh("node", [join(ROOT, "tools", "node_smoke.mjs"), ROOT]);
   } catch (err) {
     if (!(err instanceof Deno.errors.NotFound)) throw err;
     return { ok: !CI, skipped: !CI, detail: "skipped: Node.js not found" };
   }
-  return { ok: node.code === 0, detail: lastLine(node.text), output: node.text };
+  return {
+    ok: node.code === 0,
+    detail: `${built.built ? "built; " : "up to date; "}${lastLine(node.text)}`,
+    output: node.text,
+  };
 });
 
 let unitSummary = "";

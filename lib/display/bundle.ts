@@ -15,13 +15,19 @@ export type MimeBundle = Record<string, unknown>;
 
 /** Something Jupyter can display (Deno's `Symbol.for("Jupyter.display")` protocol). */
 export interface Displayable {
-  [key: symbol]: () => MimeBundle;
+  [key: symbol]: (...args: never[]) => unknown;
 }
 
 const DISPLAY = Symbol.for("Jupyter.display");
+const INSPECT = Symbol.for("nodejs.util.inspect.custom");
 
 /**
  * Wraps a MIME bundle so that Jupyter displays it.
+ *
+ * As the last expression of a cell it renders by itself on both kernels: Deno's reads the
+ * `Symbol.for("Jupyter.display")` method; tslab prints the value with `console.log`, whose `util.inspect` hook
+ * sends the whole bundle instead of the object's text. Printed anywhere else (`console.log(fig)` in a script),
+ * it shows its `text/plain` fallback.
  *
  * @param bundle MIME type → data; must hold a `text/plain` string.
  * @returns A {@linkcode Displayable}.
@@ -36,7 +42,10 @@ export function displayable(bundle: MimeBundle): Displayable {
   if (typeof bundle?.["text/plain"] !== "string") {
     throw new TypeError("Cannot display a bundle without a text/plain fallback");
   }
-  return { [DISPLAY]: () => bundle };
+  return {
+    [DISPLAY]: () => bundle,
+    [INSPECT]: (depth: number, options: { depth?: number | null }) => inspected(bundle, depth, options),
+  };
 }
 
 /**
@@ -55,15 +64,34 @@ export function bundleOf(item: Displayable): MimeBundle {
   if (typeof make !== "function") {
     throw new TypeError("Cannot display this value: expected the result of plot(), markdown(), table() or tex()");
   }
-  return make();
+  return (make as () => MimeBundle)();
 }
 
-interface JupyterLike {
+/** A Jupyter message that displays (or replaces) one output. */
+interface DisplayContent {
+  data: MimeBundle;
+  metadata: Record<string, unknown>;
+  transient: { display_id?: string };
+}
+
+/** The kernel the code runs in, as far as lib/display needs it: something that sends display messages. */
+export interface KernelSink {
+  /** "deno" (Deno's Jupyter kernel) or "tslab" (tslab's, on Node.js). */
+  kind: "deno" | "tslab";
+  send(type: "display_data" | "update_display_data", content: DisplayContent): Promise<void>;
+}
+
+interface DenoJupyter {
   broadcast(type: string, content: Record<string, unknown>): Promise<void>;
 }
 
-function jupyter(): JupyterLike | undefined {
-  const deno = (globalThis as { Deno?: { jupyter?: JupyterLike } }).Deno;
+/** tslab's module dist/jupyter.js: `lastWriteDisplayData` sends a display message for the running cell. */
+interface TslabJupyter {
+  lastWriteDisplayData: ((content: DisplayContent, update: boolean) => void) | null;
+}
+
+function denoJupyter(): DenoJupyter | undefined {
+  const deno = (globalThis as { Deno?: { jupyter?: DenoJupyter } }).Deno;
   try {
     return deno?.jupyter; // outside a kernel, Deno throws on access
   } catch {
@@ -71,25 +99,110 @@ function jupyter(): JupyterLike | undefined {
   }
 }
 
-/** Whether this code runs inside a Jupyter kernel (Deno's). */
-export function inNotebook(): boolean {
-  return jupyter() !== undefined;
+// In lib compiled for Node (CommonJS, tools/build_node.ts) `require` is the module's own; under Deno (ESM) it
+// does not exist.
+declare const require: { cache: Record<string, { exports?: unknown } | undefined> } | undefined;
+
+const TSLAB_JUPYTER = /[\\/]tslab[\\/]dist[\\/]jupyter\.js$/;
+let tslabModule: TslabJupyter | undefined;
+
+/**
+ * tslab's jupyter module among the loaded CommonJS modules (the tslab kernel loaded it before any cell ran).
+ *
+ * @param cache Node's `require.cache`.
+ * @returns Its exports, or undefined when no tslab kernel is running in this process.
+ */
+export function findTslab(cache: Record<string, { exports?: unknown } | undefined>): TslabJupyter | undefined {
+  for (const [file, mod] of Object.entries(cache)) {
+    const exports = mod?.exports as Partial<TslabJupyter> | undefined;
+    if (TSLAB_JUPYTER.test(file) && exports && "lastWriteDisplayData" in exports) return exports as TslabJupyter;
+  }
+  return undefined;
+}
+
+let sinkOverride: KernelSink | null | undefined;
+
+/**
+ * The kernel this code runs in: Deno's (`Deno.jupyter`), tslab's (found among Node's loaded modules), or none.
+ * Tests replace it with {@linkcode setKernelSinkForTesting}.
+ */
+export function kernelSink(): KernelSink | undefined {
+  if (sinkOverride !== undefined) return sinkOverride ?? undefined;
+  const deno = denoJupyter();
+  if (deno) return { kind: "deno", send: (type, content) => deno.broadcast(type, { ...content }) };
+  if (typeof require === "undefined" || !require?.cache) return undefined;
+  tslabModule ??= findTslab(require.cache);
+  const tslab = tslabModule;
+  // lastWriteDisplayData is set when the kernel runs its first cell.
+  if (!tslab?.lastWriteDisplayData) return undefined;
+  return {
+    kind: "tslab",
+    send: (type, content) => {
+      tslab.lastWriteDisplayData?.(content, type === "update_display_data");
+      return Promise.resolve();
+    },
+  };
 }
 
 /**
- * Displays now; outside a notebook, prints the `text/plain` fallback.
+ * Replaces the kernel that lib/display sends to (tests only); `undefined` restores the real one, `null` means none.
+ *
+ * @param sink A fake kernel, null for "no kernel", undefined to undo.
+ */
+export function setKernelSinkForTesting(sink: KernelSink | null | undefined): void {
+  sinkOverride = sink;
+}
+
+/**
+ * What `util.inspect` (Node's `console.log`) shows for a displayable. tslab prints a cell's last value with
+ * `console.log(value)`: in its kernel the bundle is displayed as a rich output and the line console.log would
+ * write (a lone newline) is dropped. Nested in another value, or outside tslab, it is the text fallback.
+ */
+function inspected(bundle: MimeBundle, depth: number, options: { depth?: number | null }): string {
+  const sink = kernelSink();
+  const topLevel = depth === (options?.depth ?? 2);
+  if (sink?.kind !== "tslab" || !topLevel) return bundle["text/plain"] as string;
+  void sink.send("display_data", { data: bundle, metadata: {}, transient: {} });
+  dropNextNewline();
+  return "";
+}
+
+/** The next write to stdout, if it is the lone newline `console.log("")` makes, is not written. */
+function dropNextNewline(): void {
+  const stdout = (globalThis as { process?: { stdout?: { write: (...args: unknown[]) => boolean } } }).process
+    ?.stdout;
+  if (!stdout) return;
+  const write = stdout.write;
+  stdout.write = function (this: unknown, ...args: unknown[]) {
+    stdout.write = write;
+    if (args[0] === "\n") {
+      const done = args.find((a) => typeof a === "function") as (() => void) | undefined;
+      done?.();
+      return true;
+    }
+    return write.apply(this, args);
+  };
+}
+
+/** Whether this code runs inside a Jupyter kernel (Deno's or tslab's). */
+export function inNotebook(): boolean {
+  return kernelSink() !== undefined;
+}
+
+/**
+ * Displays now, as one output holding the whole MIME bundle; outside a notebook, prints the `text/plain` fallback.
  *
  * @param item What a display helper (`plot`, `table`, `attentionHeatmap`, …) returned.
  * @param displayId Give an id to replace this output later with {@linkcode update}.
  */
 export async function show(item: Displayable, displayId?: string): Promise<void> {
   const data = bundleOf(item);
-  const kernel = jupyter();
+  const kernel = kernelSink();
   if (!kernel) {
     console.log(data["text/plain"]);
     return;
   }
-  await kernel.broadcast("display_data", {
+  await kernel.send("display_data", {
     data,
     metadata: {},
     transient: displayId ? { display_id: displayId } : {},
@@ -99,7 +212,7 @@ export async function show(item: Displayable, displayId?: string): Promise<void>
 /** Replaces the output shown with `displayId`; outside a notebook, does nothing. */
 export async function update(item: Displayable, displayId: string): Promise<void> {
   const data = bundleOf(item);
-  await jupyter()?.broadcast("update_display_data", { data, metadata: {}, transient: { display_id: displayId } });
+  await kernelSink()?.send("update_display_data", { data, metadata: {}, transient: { display_id: displayId } });
 }
 
 /**
