@@ -42,6 +42,7 @@ function hostileNotebook() {
       code(`console.log("</pre><script>alert(2)</script>")`, [
         { output_type: "stream", name: "stdout", text: `</pre><script>alert("stdout")</script>\n` },
         { output_type: "stream", name: "stderr", text: `<b>warning</b> on stderr\n` },
+        { output_type: "stream", name: "stdout", text: `TensorFlow.js 4.22.0 backend: wasm <i>x</i>\n` },
         {
           output_type: "display_data",
           metadata: {},
@@ -198,6 +199,7 @@ Deno.test({
       const index = await Deno.readTextFile(join(dir, "index.html"));
       assert(index.includes('<a href="01-a.html#Part-1">Part 1</a>'));
       assert(index.includes("Lesson <em>one</em>"));
+      assert(index.includes("<code>TensorFlow.js 4.22.0 backend: wasm &lt;i&gt;x&lt;/i&gt;</code>"), "backend line");
       assertEquals((await checkLinks(dir)).broken, ["01-a.html: ../exercises/01-a.ipynb (no such file)"]);
       if (chromiumPath) await openHostilePage(dir);
       else console.log("(no Chromium: the hostile page was not opened in a browser)");

@@ -214,8 +214,9 @@ def render(job):
             "plots": sum(PLOTLY_MIME in o.get("data", {}) for o in outputs),
             "unresolvedLinks": sorted(set(UNRESOLVED)),
         })
+    backends = sorted({line for nb in notebooks for line in backend_lines(nb)})
     with open(os.path.join(out, "index.html"), "w", encoding="utf-8") as f:
-        f.write(index_page(job.get("title", "Course"), pages, outlines))
+        f.write(index_page(job.get("title", "Course"), pages, outlines, backends))
     # JupyterLab's styles, from nbconvert's lab template, once for all pages (the template would inline them).
     env = export.environment
     os.makedirs(os.path.join(out, "assets"), exist_ok=True)
@@ -226,7 +227,20 @@ def render(job):
     return report
 
 
-def index_page(title, pages, outlines):
+BACKEND_LINE = re.compile(r"TensorFlow\.js \S+ backend: [^\n]*")  # what initBackend() prints (tools/run_notebooks.py)
+
+
+def backend_lines(nb):
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            text = output.get("text", "") if output.get("output_type") == "stream" else ""
+            match = BACKEND_LINE.search(text if isinstance(text, str) else "")
+            if match:
+                yield re.sub(r"\x1b\[[0-9;]*m", "", match.group(0)).strip()
+                return
+
+
+def index_page(title, pages, outlines, backends):
     items = []
     for page, outline in zip(pages, outlines):
         href = html.escape(page["name"] + ".html")
@@ -252,7 +266,9 @@ def index_page(title, pages, outlines):
 <main>
 <h1>{html.escape(title)}</h1>
 <p>Every lesson of the course, run from top to bottom, with its outputs. The figures are interactive
-(hover, zoom, pan); nothing here needs a network connection.</p>
+(hover, zoom, pan); nothing here needs a network connection. To run the lessons yourself and do their
+exercises, get the course and run <code>npx --yes deno@2.9.6 task lab</code> (see its README).</p>
+{backends_note(backends)}
 <ol class="site-toc">
 {"".join(items)}
 </ol>
@@ -260,6 +276,16 @@ def index_page(title, pages, outlines):
 </body>
 </html>
 """
+
+
+def backends_note(backends):
+    if not backends:
+        return ""
+    lines = "".join(f"<li><code>{html.escape(b)}</code></li>" for b in backends)
+    return (
+        '<p class="site-backend">Timings and other machine-dependent numbers were measured on the computer that '
+        f"built these pages, on this TensorFlow.js backend:</p><ul class=\"site-backend\">{lines}</ul>"
+    )
 
 
 def main():
