@@ -374,9 +374,16 @@ export function firstMatch(
 
 // ---------------------------------------------------------------- thrown messages
 
-/** TensorFlow.js's message for a matMul whose inner sizes differ (shapes print as "4,2"). */
-export const MATMUL_ERROR =
-  /Error in matMul: inner shapes \((\d+)\) and \((\d+)\) of Tensors with shapes ([\d,]*) and ([\d,]*) and transposeA=(\w+) and transposeB=(\w+)/;
+/**
+ * The message of a matMul whose inner sizes differ: TensorFlow.js's (shapes print as "4,2"), or the native
+ * backend's (lib/native, "[4,2]"), which the notebooks use where it loads.
+ */
+export const MATMUL_ERROR = new RegExp(
+  String.raw`Error in matMul: inner shapes \((\d+)\) and \((\d+)\) of Tensors with shapes ([\d,]*) and ([\d,]*) and ` +
+    String.raw`transposeA=(\w+) and transposeB=(\w+)` +
+    String.raw`|Cannot multiply on the native backend: the inner dimensions must match, got shapes \[([\d,]*)\] and ` +
+    String.raw`\[([\d,]*)\] with transposeA=(\w+), transposeB=(\w+)`,
+);
 
 /**
  * Names the two operands of a failed matMul by their shapes: each is the first entry of `named` with that shape
@@ -387,13 +394,14 @@ export const MATMUL_ERROR =
  * @returns The names ("?" where no shape matches).
  */
 export function matMulOperands(m: RegExpExecArray, named: [string, readonly number[]][]): [string, string] {
+  const [shapeA, shapeB, tA, tB] = m[3] !== undefined ? [m[3], m[4], m[5], m[6]] : [m[7], m[8], m[9], m[10]];
   const name = (shape: string, transposed: string, skip?: string) => {
     const hits = named.filter(([, s]) => s.join(",") === shape).map(([n]) => n);
     const n = hits.find((h) => h !== skip) ?? hits[0] ?? "?";
     return transposed === "true" ? `${n}ᵀ` : n;
   };
-  const a = name(m[3], m[5]);
-  return [a, name(m[4], m[6], a)];
+  const a = name(shapeA, tA);
+  return [a, name(shapeB, tB, a)];
 }
 
 // ---------------------------------------------------------------- wrong scale factors

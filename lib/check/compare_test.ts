@@ -78,4 +78,9 @@ Deno.test("matMulOperands names the operands of TensorFlow.js's matMul error by 
   )!;
   assertEquals(matMulOperands(m, [["Q", [4, 2]], ["K", [4, 2]]]), ["Q", "K"]);
   assertEquals(matMulOperands(m, [["V", [3, 3]]]), ["?", "?"]);
+  // The native backend's wording (lib/native), which the notebooks use where it loads.
+  const native = MATMUL_ERROR.exec(
+    "Cannot multiply on the native backend: the inner dimensions must match, got shapes [4,2] and [3,2] with transposeA=false, transposeB=true",
+  )!;
+  assertEquals(matMulOperands(native, [["Q", [4, 2]], ["K", [3, 2]]]), ["Q", "Kᵀ"]);
 });

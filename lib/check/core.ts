@@ -105,16 +105,20 @@ export const PROMISE_TIMEOUT_MS = 5_000;
  * @param exercise The exercise and its cases.
  * @param fn The student's function.
  * @param prior Earlier results of the same notebook, to name an unfinished exercise this one may depend on.
+ * @param source The function's source text, where `fn` is not the student's own function (the grader's replayer):
+ *   whether it calls an earlier exercise's function decides who is charged for a failure (see `withNote`).
  * @returns The result; never throws because of `fn`.
  */
 export async function runCheck<A extends unknown[]>(
   exercise: Exercise<A>,
   fn: unknown,
   prior: PriorResults = new Map(),
+  source?: string,
 ): Promise<CheckResult> {
   const base = { exercise: exercise.id, name: exercise.name, maxPoints: exercise.points, cases: exercise.cases.length };
+  const text = source ?? (typeof fn === "function" ? sourceText(fn) : undefined);
   const fail = (casesPassed: number, failure: CheckResult["failure"]): CheckResult =>
-    withNote({ ...base, status: "failed", points: 0, casesPassed, failure }, exercise, prior);
+    withNote({ ...base, status: "failed", points: 0, casesPassed, failure }, exercise, prior, text);
   if (typeof fn !== "function") {
     return fail(0, {
       case: "(none)",
@@ -155,18 +159,60 @@ export async function runCheck<A extends unknown[]>(
   return { ...base, status: "passed", points: exercise.points, casesPassed: passed };
 }
 
+/** A function's source text, or undefined where it cannot be read. */
+function sourceText(fn: unknown): string | undefined {
+  try {
+    return Function.prototype.toString.call(fn);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * Adds a note when the exercise failed and a function it may call has not passed its own check. The local
- * diagnosis then moves into the note: the failure may well be the other function's, named and charged there.
+ * Whether a function's source refers to `name` (a call, or the function passed on), or undefined when the source
+ * is unknown. Comments and strings are not told apart: a mention there counts.
+ *
+ * @param source The function's source text, or undefined.
+ * @param name Another function's name.
  */
-function withNote<A extends unknown[]>(result: CheckResult, exercise: Exercise<A>, prior: PriorResults): CheckResult {
+export function refersTo(source: string | undefined, name: string): boolean | undefined {
+  if (source === undefined) return undefined;
+  // Not part of a longer name, not a property (x.name, x?.name); a spread (...name) counts.
+  return new RegExp(`(?<![\\w$])(?<![^.]\\.)${name.replace(/\$/g, "\\$")}(?![\\w$])`).test(source);
+}
+
+/**
+ * When the exercise failed and a function it may call has not passed its own check. A function that calls one
+ * that fails its own check is not charged again: the mistake is charged once, there, and this exercise keeps its
+ * points (its status stays "failed" and the note says it could not be judged). One whose source does not refer
+ * to the other is judged on its own; where the source is unknown, the note says both possibilities.
+ */
+function withNote<A extends unknown[]>(
+  result: CheckResult,
+  exercise: Exercise<A>,
+  prior: PriorResults,
+  source: string | undefined,
+): CheckResult {
   for (const name of exercise.uses ?? []) {
     const p = prior.get(name);
     if (!p || p.status === "passed") continue;
+    const calls = refersTo(source, name);
+    if (calls === false) continue;
     const why = p.status === "not-implemented"
       ? "is not implemented yet"
       : `fails its own check (${p.failure?.message})`;
     const local = result.failure?.diagnosis;
+    if (calls && p.status === "failed") {
+      return {
+        ...result,
+        points: exercise.points,
+        failure: result.failure && { ...result.failure, diagnosis: undefined },
+        note: `${exercise.name} calls ${sibling(exercise, name)}, which ${why}: that mistake is named and charged ` +
+          `there, once, so ${exercise.name} keeps its ${exercise.points} point${exercise.points === 1 ? "" : "s"} ` +
+          `for now — fix ${name}, then run this check again to see whether ${exercise.name} itself is right` +
+          (local ? ` (if the failure is its own: ${local})` : ""),
+      };
+    }
     return {
       ...result,
       failure: result.failure && { ...result.failure, diagnosis: undefined },

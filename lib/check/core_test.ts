@@ -13,6 +13,7 @@ import {
   lesson,
   NotImplementedError,
   PROMISE_TIMEOUT_MS,
+  refersTo,
   renderResult,
   runCheck,
 } from "./core.ts";
@@ -204,8 +205,23 @@ Deno.test("a stub reports 'not implemented'; a stub of another function is named
   assertEquals(other.status, "not-implemented");
   assertEquals(other.note, "usesCount calls count (exercise 2), which is not implemented yet: finish that one first");
   const failedPrior = await runCheck(toy.count, () => 7);
-  const f = await runCheck(toy.usesCount, () => 7, new Map([["count", failedPrior]]));
-  assert(f.note?.startsWith("usesCount may call count (exercise 2), which fails its own check (no)"), f.note);
+  const prior = new Map([["count", failedPrior]]);
+  // Its source calls count, which fails its own check: charged once, there; this one keeps its point.
+  const count = (n: number) => n + 4;
+  const f = await runCheck(toy.usesCount, (n: number) => count(n), prior);
+  assertEquals([f.status, f.points], ["failed", 1]);
+  assert(f.note?.startsWith("usesCount calls count (exercise 2), which fails its own check (no)"), f.note);
+  // Its source does not refer to count: judged on its own, no note.
+  const alone = await runCheck(toy.usesCount, () => 7, prior);
+  assertEquals([alone.points, alone.note], [0, undefined]);
+  // The grader's replayer has no source of its own: the source comes from the notebook's cells.
+  const replayed = await runCheck(toy.usesCount, () => 7, prior, "function usesCount(n) { return count(n) + 1; }");
+  assertEquals(replayed.points, 1);
+  // refersTo: a call or a mention by name; a method of the same name or a longer name is not one.
+  assertEquals(refersTo(undefined, "count"), undefined);
+  const refers = ["x.count(n)", "x?.count(n)", "recount(n)", "count(n)", "f(...count(n))", "[1].map(count)"]
+    .map((s) => refersTo(s, "count"));
+  assertEquals(refers, [false, false, false, true, true, true]);
 });
 
 Deno.test("renderResult: one line on a pass; message, expected, actual, cause and note on a failure (class 11)", async () => {

@@ -134,7 +134,9 @@ const CAUSAL_FLOP_CAUSES = {
     "8·T·d² in all",
   projectionsOnce: "you counted the projections at 1 FLOP per multiply–add (4·T·d²); the rule: 2 FLOPs each, " +
     "8·T·d² for the four",
-  scoresOnly: "you counted QKᵀ but not A·V; the rule: the weighted sum costs as much again, 2d per pair",
+  scoresOnly: "you counted 2d FLOPs per pair (T(T+1)·d for the attention) — QKᵀ alone at 2 FLOPs per " +
+    "multiply–add, or QKᵀ and A·V at 1 each; the rule: QKᵀ and A·V each cost 2d per pair (d multiply–adds at " +
+    "2 FLOPs), 4d per pair in all",
 };
 
 /** Judges a causal-attention FLOP count. */
@@ -342,7 +344,9 @@ export const SCORE_ERRORS: ErrorCause[] = [{
   cause: (m, [Q, K]) => {
     const [a, b] = matMulOperands(m, [["Q", (Q as tf.Tensor).shape], ["K", (K as tf.Tensor).shape]]);
     return a === "Q" && b === "K"
-      ? `you multiplied Q·K (shapes [${m[3]}] and [${m[4]}]); the rule: the scores are Q·Kᵀ, query i against ` +
+      ? `you multiplied Q·K (shapes [${(Q as tf.Tensor).shape}] and [${
+        (K as tf.Tensor).shape
+      }]); the rule: the scores are Q·Kᵀ, query i against ` +
         "key j — tf.matMul(Q, K, false, true) or Q.matMul(K.transpose())"
       : undefined;
   },

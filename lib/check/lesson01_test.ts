@@ -117,7 +117,11 @@ Deno.test("lesson 01 counts name every planted mistake on the first (non-degener
     ["causalAttentionFlops", (T, d) => 2 * d * T * (T + 1), "left out the projections"],
     ["causalAttentionFlops", (T, d) => 6 * T * d * d + 2 * d * T * (T + 1), "three projections"],
     ["causalAttentionFlops", (T, d) => 4 * T * d * d + 2 * d * T * (T + 1), "1 FLOP per multiply–add (4·T·d²)"],
-    ["causalAttentionFlops", (T, d) => 8 * T * d * d + d * T * (T + 1), "QKᵀ but not A·V"],
+    [
+      "causalAttentionFlops",
+      (T, d) => 8 * T * d * d + d * T * (T + 1),
+      "QKᵀ alone at 2 FLOPs per multiply–add, or QKᵀ and A·V at 1 each",
+    ],
   ];
   for (const [name, fn, cause] of planted) {
     const f = await expectDiagnosis(ex, name, fn, cause);

@@ -14,6 +14,7 @@ import {
   expectClose,
   type Failure,
   firstMatch,
+  fmt,
   MATMUL_ERROR,
   matMulOperands,
   nameDivisor,
@@ -306,6 +307,26 @@ export interface SelfAttentionCase {
 }
 type SelfAttentionArgs = [Q: tf.Tensor2D, K: tf.Tensor2D, V: tf.Tensor2D];
 
+/**
+ * A scale applied to the weights after the softmax, read off the answer: the outputs carry one factor against
+ * those of the unscaled weights (scale only after) or of the right weights (scale before and after).
+ */
+function scaleAfterSoftmax(M: Float64Array, c: SelfAttentionCase): string | undefined {
+  const s = Math.sqrt(c.Q[0].length);
+  const unscaled = c.wrongScale?.find((w) => w.value === 1)?.Z;
+  const near = (r: number | undefined, want: number) => r !== undefined && Math.abs(r / want - 1) < 1e-3;
+  const rule = "the rule: divide the scores by √d_k before the softmax, so that each row of weights still sums to 1";
+  const vsUnscaled = unscaled && ratioOf(M, flat(unscaled), TOL);
+  if (near(vsUnscaled, 1 / s)) {
+    return `you divided by √d_k = ${fmt(s)} after the softmax (your weights sum to 1/√d_k, not 1); ${rule}`;
+  }
+  if (near(vsUnscaled, s)) return `you multiplied by √d_k = ${fmt(s)} after the softmax; ${rule}`;
+  if (near(ratioOf(M, flat(c.expected), TOL), 1 / s)) {
+    return `you divided by √d_k twice, before the softmax and again after it (your weights sum to 1/√d_k); ${rule}`;
+  }
+  return undefined;
+}
+
 const RETURNED_WEIGHTS = "you returned the weights α; the rule: the outputs are α·V, one row of d_v features per token";
 const MIXED_KEYS = "you mixed the keys, Σ_j α_ij k_j; the rule: keys only score, the outputs mix the values, " +
   "z_i = Σ_j α_ij v_j";
@@ -347,6 +368,7 @@ export function verifySelfAttention(actual: unknown, c: SelfAttentionCase): Verd
         : s[1] === dk && dk !== dv
         ? MIXED_KEYS
         : undefined,
+    (M) => scaleAfterSoftmax(M, c),
   );
 }
 
@@ -428,6 +450,18 @@ export function verifyStrongestKeys(actual: unknown, c: StrongestKeyCase): Verdi
   if (!actual.every((x) => typeof x === "string")) return { ok: false, message: `expected ${want}` };
   const i = actual.findIndex((t, k) => t !== c.expected[k]);
   if (i < 0) return { ok: true };
+  const indices = actual.every((t) => /^\d+$/.test(t) && Number(t) < T) && !c.tokens.some((t) => /^\d+$/.test(t));
+  if (indices) {
+    const right = actual.every((t, k) => c.tokens[Number(t)] === c.expected[k]);
+    return {
+      ok: false,
+      message: `wrong key for query ${i} (${JSON.stringify(c.tokens[i])})`,
+      expected: JSON.stringify(c.expected[i]),
+      actual: JSON.stringify(actual[i]),
+      diagnosis: `you returned the indices j as strings (String(j))${right ? ", and they are right" : ""}; the ` +
+        "rule: return the tokens themselves, tokens[j]",
+    };
+  }
   const same = (wrong?: string[]) => wrong !== undefined && wrong.every((t, k) => t === actual[k]);
   const diagnosis = same(c.byColumn)
     ? "you took the largest entry of each column — the query that looks most at key j; the rule: row i of the " +

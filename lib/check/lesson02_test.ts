@@ -32,6 +32,11 @@ const attend =
       if (bug === "keys") return tf.matMul(alpha, K);
       if (bug === "transposed") return tf.matMul(tf.transpose(alpha), V);
       if (bug === "valuesFirst") return tf.matMul(V, alpha);
+      if (bug === "scaleAfter") return tf.matMul(tf.div(tf.softmax(tf.matMul(Q, tf.transpose(K))), Math.sqrt(dk)), V);
+      if (bug === "scaleTwice") return tf.div(tf.matMul(alpha, V), Math.sqrt(dk));
+      if (bug === "multiplyAfter") {
+        return tf.matMul(tf.mul(tf.softmax(tf.matMul(Q, tf.transpose(K))), Math.sqrt(dk)), V);
+      }
       return tf.matMul(alpha, V);
     });
 const strongestKeys = (Q: tf.Tensor2D, K: tf.Tensor2D, tokens: string[]) =>
@@ -155,7 +160,7 @@ Deno.test("rowQueries and columnScores name transposes, conventions and the divi
   }
 });
 
-Deno.test("selfAttention names returned weights, keys, axes, transposes, thrown errors and the divisor", async () => {
+Deno.test("selfAttention names returned weights, keys, axes, transposes, thrown errors, the divisor and a scale after the softmax", async () => {
   for (const backend of ["cpu", "wasm"] as const) {
     await initBackend({ backend, print: false });
     const planted: [string, string][] = [
@@ -167,6 +172,9 @@ Deno.test("selfAttention names returned weights, keys, axes, transposes, thrown 
       ["noSoftmax", "you mixed the values with the raw scores"],
       ["notTransposed", "you multiplied Q·K"],
       ["valuesFirst", "you multiplied V·α"],
+      ["scaleAfter", "you divided by √d_k = 1.73205 after the softmax"],
+      ["scaleTwice", "you divided by √d_k twice"],
+      ["multiplyAfter", "you multiplied by √d_k = 1.73205 after the softmax"],
     ];
     for (const [bug, cause] of planted) await expectDiagnosis(ex, "selfAttention", attend(bug), cause, bug);
     const divisors: [string, (T: number, dk: number, dv: number) => number, string][] = [
@@ -182,7 +190,7 @@ Deno.test("selfAttention names returned weights, keys, axes, transposes, thrown 
   }
 });
 
-Deno.test("strongestKeys names indices, columns, the wrong axis and the weakest key", async () => {
+Deno.test("strongestKeys names indices (numbers or strings), columns, the wrong axis and the weakest key", async () => {
   await initBackend({ backend: "cpu", print: false });
   const argmax =
     (scores: (Q: tf.Tensor2D, K: tf.Tensor2D) => tf.Tensor, axis: number, pick = tf.argMax) =>
@@ -202,6 +210,12 @@ Deno.test("strongestKeys names indices, columns, the wrong axis and the weakest 
     "strongestKeys",
     (Q: tf.Tensor2D, K: tf.Tensor2D) => tf.tidy(() => tf.argMax(s(Q, K), 1)).arraySync(),
     "you returned the indices j (they are right)",
+  );
+  await expectDiagnosis(
+    ex,
+    "strongestKeys",
+    (Q: tf.Tensor2D, K: tf.Tensor2D) => (tf.tidy(() => tf.argMax(s(Q, K), 1)).arraySync() as number[]).map(String),
+    "you returned the indices j as strings (String(j)), and they are right",
   );
   const f = await failureOf(ex, "strongestKeys", (Q: tf.Tensor2D, K: tf.Tensor2D) => tf.argMax(s(Q, K), 1));
   assert(f.diagnosis?.includes("you returned the tensor of indices"), JSON.stringify(f));

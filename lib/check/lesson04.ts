@@ -68,6 +68,8 @@ const STD_CAUSES = {
   inverseScale: "you returned 1/√d, the factor that undoes the growth; the rule: the standard deviation itself, " +
     "√d·σ_q·σ_k",
   sigmasAdded: "you added σ_q + σ_k; the rule: Var[q_i k_i] = E[q_i²]·E[k_i²], so the factors multiply",
+  rootOfAll: "you took the square root of d·σ_q·σ_k; the rule: the root is of the variance d·σ_q²·σ_k², so " +
+    "std = √(d·σ_q²·σ_k²) = √d·σ_q·σ_k — the σs come out of the root whole",
 };
 
 /** Judges a standard deviation of q·k. */

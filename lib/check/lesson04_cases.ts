@@ -23,6 +23,7 @@ export const STD_CASES: NumberCase<StdMistake, StdArgs>[] = [
       sigmasIgnored: 4,
       inverseScale: 0.25,
       sigmasAdded: 14,
+      rootOfAll: 6.92820323027551,
     },
   },
   {
@@ -35,6 +36,7 @@ export const STD_CASES: NumberCase<StdMistake, StdArgs>[] = [
       sigmasIgnored: 3,
       inverseScale: 0.333333333333333,
       sigmasAdded: 15,
+      rootOfAll: 7.34846922834953,
     },
   },
   {
@@ -47,6 +49,7 @@ export const STD_CASES: NumberCase<StdMistake, StdArgs>[] = [
       sigmasIgnored: 10,
       inverseScale: 0.1,
       sigmasAdded: 31,
+      rootOfAll: 5.47722557505166,
     },
   },
   {

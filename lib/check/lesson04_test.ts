@@ -43,6 +43,19 @@ function temperatureWith(softmax = softmaxT, [lo0, hi0] = [-30, 30], steps = 200
   };
 }
 const temperature = temperatureWith();
+/** temperatureForMaxWeight as a student writes it, calling exercise 2 by its name (the check reads the source). */
+function temperatureCalling(softmaxWithTemperature: (z: number[], tau: number) => number[]) {
+  return (z: number[], target: number) => {
+    if (!(target > 1 / z.length && target < 1)) throw new RangeError(`target out of reach: ${target}`);
+    let [lo, hi] = [-30, 30];
+    for (let i = 0; i < 200; i++) {
+      const mid = (lo + hi) / 2;
+      if (Math.max(...softmaxWithTemperature(z, Math.exp(mid))) > target) lo = mid;
+      else hi = mid;
+    }
+    return Math.exp((lo + hi) / 2);
+  };
+}
 
 const REFERENCE = {
   dotProductStd: std,
@@ -97,6 +110,7 @@ Deno.test("dotProductStd names every planted mistake on its first case", async (
     ["σ ignored", (d) => Math.sqrt(d), "you left out σ_q and σ_k"],
     ["1/√d", (d) => 1 / Math.sqrt(d), "you returned 1/√d"],
     ["σ added", (d, sq, sk) => Math.sqrt(d) * (sq + sk), "you added σ_q + σ_k"],
+    ["√(d·σ_q·σ_k)", (d, sq, sk) => Math.sqrt(d * sq * sk), "you took the square root of d·σ_q·σ_k"],
   ];
   for (const [what, fn, cause] of planted) {
     const f = await expectDiagnosis(ex, "dotProductStd", fn, cause, what);
@@ -225,7 +239,7 @@ Deno.test("temperatureForMaxWeight names 1/τ, an answer on a bracket's edge (cl
   assertEquals(lenient.case, "input validation");
 });
 
-Deno.test("a mistake in softmaxWithTemperature is named, not charged silently, in temperatureForMaxWeight (class 9)", async () => {
+Deno.test("a mistake in softmaxWithTemperature is charged once: temperatureForMaxWeight, which calls it, keeps its points and names it (class 9)", async () => {
   // Exercise 2 not implemented, and exercise 5 calls it: 'not implemented', naming the function and exercise.
   const stub = (_z: number[], _t: number): number[] => {
     throw new NotImplementedError("softmaxWithTemperature");
@@ -238,16 +252,24 @@ Deno.test("a mistake in softmaxWithTemperature is named, not charged silently, i
   );
   const text = String(bundleOf(renderResult(waiting))["text/plain"]);
   assert(text.includes("note: temperatureForMaxWeight calls softmaxWithTemperature (exercise 2)"), text);
-  // Exercise 2 overflows (no max subtraction); exercise 5 calls it and fails: the note names exercise 2's failure.
+  // Exercise 2 overflows (no max subtraction); exercise 5 calls it and fails: the note names exercise 2's failure,
+  // and exercise 5 is not charged for it (its points stay; the failure stays shown).
   const overflowing = (z: number[], t: number) => softmaxT(z, t, "noMax");
   const ex2 = await runCheck(ex.softmaxWithTemperature, overflowing);
   assertEquals(ex2.status, "failed");
   const prior = new Map<string, CheckResult>([["softmaxWithTemperature", ex2]]);
-  const f = await failureOf(ex, "temperatureForMaxWeight", temperatureWith(overflowing), prior);
+  const once = await runCheck(ex.temperatureForMaxWeight, temperatureCalling(overflowing), prior);
+  assertEquals([once.status, once.points], ["failed", 3]);
   assert(
-    f.note?.includes("may call softmaxWithTemperature (exercise 2), which fails its own check"),
-    JSON.stringify(f),
+    once.note?.startsWith(
+      "temperatureForMaxWeight calls softmaxWithTemperature (exercise 2), which fails its own " +
+        "check",
+    ) && once.note.includes("charged there, once") && once.note.includes("keeps its 3 points"),
+    JSON.stringify(once),
   );
+  // One that does not call exercise 2 is judged on its own: charged, with its own cause and no note.
+  const own = await runCheck(ex.temperatureForMaxWeight, (z: number[]) => 1 / z.length, prior);
+  assertEquals([own.status, own.points, own.note], ["failed", 0, undefined]);
   // Exercise 2 mutates its logits: exercise 5 "changes its input" through it, and the note says where.
   const sorting = (z: number[], t: number) => {
     const p = softmaxT(z, t);
@@ -255,14 +277,14 @@ Deno.test("a mistake in softmaxWithTemperature is named, not charged silently, i
     return p;
   };
   const mutated = await runCheck(ex.softmaxWithTemperature, sorting);
-  const g = await failureOf(
-    ex,
-    "temperatureForMaxWeight",
-    temperatureWith(sorting),
+  const g = await runCheck(
+    ex.temperatureForMaxWeight,
+    temperatureCalling(sorting),
     new Map([["softmaxWithTemperature", mutated]]),
   );
   assert(
-    g.message.includes("changed its input") && g.note?.includes("softmaxWithTemperature (exercise 2)"),
+    g.failure?.message.includes("changed its input") && g.points === 3 &&
+      g.note?.includes("softmaxWithTemperature (exercise 2)"),
     JSON.stringify(g),
   );
   // With a correct exercise 2 there is no note.

@@ -23,6 +23,7 @@ function stdCase(args: [number, number, number], first: boolean, degenerate = fa
     sigmasIgnored: Math.sqrt(d),
     inverseScale: 1 / Math.sqrt(d),
     sigmasAdded: Math.sqrt(d) * (sq + sk),
+    rootOfAll: Math.sqrt(d * sq * sk),
   };
   const rounded = Object.fromEntries(Object.entries(wrong).map(([k, v]) => [k, sigNum(v, 15)]));
   const what = `dotProductStd(${args})`;

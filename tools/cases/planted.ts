@@ -7,6 +7,9 @@
  * @module
  */
 import { join } from "node:path";
+import { type CheckResult, runCheck } from "../../lib/check/core.ts";
+import { exercisesByLesson } from "../../lib/check/mod.ts";
+import { extractSubmission } from "../grading/program.ts";
 import { type Notebook, readNotebook, sourceOf, toSourceLines, writeNotebook } from "../notebook.ts";
 import { ROOT } from "../setup.ts";
 
@@ -14,7 +17,7 @@ import { ROOT } from "../setup.ts";
 export interface Planted {
   /** Unique, also the student folder name in the grader's run. */
   id: string;
-  lesson: "01" | "02" | "03" | "04";
+  lesson: "01" | "02" | "03" | "04" | "05" | "06" | "07" | "08";
   /** The exercise (function) it replaces. */
   name: string;
   /** A mistake, or a correct solution written another way. */
@@ -25,6 +28,11 @@ export interface Planted {
   source: string;
   /** Other functions of the same notebook replaced too (e.g. the exercise this one calls). */
   also?: Record<string, string>;
+  /**
+   * The mistake is in the function of `also` that this one calls: this exercise must keep its points (the mistake
+   * is charged once, to the other one) and its note name the other one (`cause`).
+   */
+  chargedOnce?: boolean;
   /** A cell added after the set-up cell (an extra import). */
   prelude?: string;
 }
@@ -142,6 +150,13 @@ const LESSON01: Planted[] = [
     "left out the diagonal",
     causal(`  const pairs = T * (T - 1) / 2;
   return 8 * T * d * d + 4 * d * pairs;`),
+  ),
+  bug(
+    "01",
+    "causalAttentionFlops",
+    "2d-per-pair",
+    "QKᵀ alone at 2 FLOPs per multiply–add, or QKᵀ and A·V at 1 each",
+    causal("  return 8 * T * d * d + T * (T + 1) * d;"),
   ),
   bug(
     "01",
@@ -404,6 +419,21 @@ const LESSON02: Planted[] = [
     "keys-untransposed",
     "you multiplied Q·K",
     selfWith("    return tf.matMul(tf.softmax(tf.div(tf.matMul(Q, K), Math.sqrt(dk))), V);"),
+  ),
+  bug(
+    "02",
+    "selfAttention",
+    "scale-after-softmax",
+    "you divided by √d_k = 1.73205 after the softmax",
+    selfWith("    return tf.matMul(tf.div(tf.softmax(tf.matMul(Q, tf.transpose(K))), Math.sqrt(dk)), V);"),
+  ),
+  bug(
+    "02",
+    "strongestKeys",
+    "string-indices",
+    "you returned the indices j as strings",
+    strongest(`  const best = tf.tidy(() => tf.argMax(tf.matMul(Q, tf.transpose(K)), 1));
+  return (best.arraySync() as number[]).map((j) => String(j));`),
   ),
   bug(
     "02",
@@ -702,6 +732,13 @@ const temp = (lo: string, hi: string, steps = 100, largest = DIRECT, space: "log
 const LESSON04: Planted[] = [
   bug("04", "dotProductStd", "variance", "you returned the variance", std("  return d * (sigmaQ * sigmaK) ** 2;")),
   bug("04", "dotProductStd", "no-sqrt", "you multiplied by d", std("  return d * sigmaQ * sigmaK;")),
+  bug(
+    "04",
+    "dotProductStd",
+    "root-of-all",
+    "you took the square root of d·σ_q·σ_k",
+    std("  return Math.sqrt(d * sigmaQ * sigmaK);"),
+  ),
   bug("04", "softmaxWithTemperature", "no-max", "overflows to Infinity", softmaxBody({ shift: false })),
   bug("04", "softmaxWithTemperature", "multiply", "you multiplied the logits by τ", softmaxBody({ multiply: true })),
   bug("04", "softmaxWithTemperature", "tau-zero", "you divided by τ = 0", softmaxBody({ zero: false })),
@@ -792,9 +829,9 @@ const LESSON04: Planted[] = [
     "04",
     "temperatureForMaxWeight",
     "calls-broken-softmax",
-    "softmaxWithTemperature (exercise 2), which fails its own check",
+    "calls softmaxWithTemperature (exercise 2), which fails its own check",
     temp("Math.log(1e-8)", "Math.log(1e8)", 100, VIA_EX2),
-    { also: { softmaxWithTemperature: softmaxBody({ shift: false }) } },
+    { also: { softmaxWithTemperature: softmaxBody({ shift: false }) }, chargedOnce: true },
   ),
   correct(
     "04",
@@ -832,6 +869,10 @@ const SOLUTIONS: Record<Planted["lesson"], string> = {
   "02": "02-queries-keys-values.ipynb",
   "03": "03-the-attention-matrix.ipynb",
   "04": "04-scaling.ipynb",
+  "05": "05-multi-head-attention.ipynb",
+  "06": "06-rank-decay-jl-linformer.ipynb",
+  "07": "07-linear-attention.ipynb",
+  "08": "08-sparse-and-learned-patterns.ipynb",
 };
 
 /** Replaces the declaration of function `name` (up to its closing brace at the start of a line) in a notebook. */
@@ -901,10 +942,92 @@ export async function writeSubmissions(dir: string, groups: Planted[][]): Promis
   return byStudent;
 }
 
+/** What one route said about one exercise. */
+export interface Outcome {
+  /** Full marks for the exercise, and passed. */
+  full: boolean;
+  /** Its points were kept (passed, or not charged for another exercise's mistake). */
+  kept: boolean;
+  /** Everything the student reads about it: message, cause, note. */
+  text: string;
+  /** The named cause, if any (for the phrasing check). */
+  diagnosis?: string;
+}
+
+/**
+ * Runs a group's notebook code as a module and checks its functions in notebook order (as its cells would), each
+ * with the results of the ones before it (for `uses`).
+ *
+ * @param group Entries of one lesson, at most one per exercise.
+ * @param scratch A folder for the notebook and its module.
+ * @param tag A file name stem, unique within `scratch`.
+ * @returns Each exercise's outcome, by function name.
+ */
+export async function notebookRoute(group: Planted[], scratch: string, tag: string): Promise<Map<string, Outcome>> {
+  const lesson = group[0].lesson;
+  const exercises = exercisesByLesson[lesson];
+  const nbPath = join(scratch, `${tag}.ipynb`);
+  await writeNotebook(nbPath, await plantedNotebook(group));
+  const modPath = join(scratch, `${tag}.ts`);
+  await Deno.writeTextFile(modPath, await extractSubmission(nbPath, Object.keys(exercises)));
+  const fns = (await import(`file://${modPath}`)).__functions as Record<string, unknown>;
+  const prior = new Map<string, CheckResult>();
+  const out = new Map<string, Outcome>();
+  for (const [name, exercise] of Object.entries(exercises)) {
+    const r = await runCheck(exercise, fns[name], prior);
+    prior.set(name, r);
+    const f = r.failure;
+    out.set(name, {
+      full: r.status === "passed" && r.points === r.maxPoints,
+      kept: r.points === r.maxPoints,
+      text: [f?.message, f?.expected, f?.actual, f?.diagnosis, r.note].filter(Boolean).join(" | "),
+      diagnosis: f?.diagnosis,
+    });
+  }
+  return out;
+}
+
+/**
+ * Whether a mistake was caught and its cause named. A mistake is caught when the exercise loses points; one in an
+ * earlier exercise that this one calls (`chargedOnce`) is handled when this one keeps its points and names the other.
+ */
+export function judge(e: Planted, o: Outcome): { caught: boolean; named: boolean } {
+  if (e.chargedOnce) {
+    const handled = o.kept && o.text.includes(e.cause!);
+    return { caught: handled, named: handled };
+  }
+  return { caught: !o.full, named: !o.full && o.text.includes(e.cause!) };
+}
+
 if (import.meta.main) {
-  const bugs = PLANTED.filter((e) => e.kind === "bug").length;
-  console.log(`${PLANTED.length} entries: ${bugs} mistakes, ${PLANTED.length - bugs} correct alternatives`);
-  for (const l of ["01", "02", "03", "04"]) {
-    console.log(`  lesson ${l}: ${PLANTED.filter((e) => e.lesson === l).length}`);
+  // deno run -A tools/cases/planted.ts [lesson …]: the notebook route only, one line per entry (the grader route
+  // is planted_test.ts's).
+  const lessons = Deno.args.length ? Deno.args : Object.keys(SOLUTIONS);
+  const entries = PLANTED.filter((e) => lessons.includes(e.lesson));
+  const scratch = await Deno.makeTempDir({ prefix: "planted" });
+  try {
+    let [bugs, caught, named, good, full] = [0, 0, 0, 0, 0];
+    for (const [i, group] of submissions(entries).entries()) {
+      const results = await notebookRoute(group, scratch, `group${i}`);
+      for (const e of group) {
+        const o = results.get(e.name)!;
+        if (e.kind === "bug") {
+          bugs++;
+          const j = judge(e, o);
+          caught += j.caught ? 1 : 0;
+          named += j.named ? 1 : 0;
+          console.log(`${e.id}\tcaught=${j.caught ? "y" : "n"}\tnamed=${j.named ? "y" : "n"}\t${o.text.slice(0, 400)}`);
+        } else {
+          good++;
+          full += o.full ? 1 : 0;
+          console.log(`${e.id}\tcorrect\tfull=${o.full ? "y" : "n"}\t${o.full ? "" : o.text.slice(0, 400)}`);
+        }
+      }
+    }
+    console.log(
+      `caught ${caught}/${bugs}, named ${named}/${bugs}, correct alternatives with full marks ${full}/${good}`,
+    );
+  } finally {
+    await Deno.remove(scratch, { recursive: true });
   }
 }

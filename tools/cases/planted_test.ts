@@ -6,51 +6,16 @@
  */
 import { join } from "node:path";
 import { assert, assertEquals } from "../../lib/_testing.ts";
-import { type CheckResult, runCheck } from "../../lib/check/core.ts";
 import { assertCausePhrasing } from "../../lib/check/_testing.ts";
-import { exercisesByLesson } from "../../lib/check/mod.ts";
-import { extractSubmission, gradeAll, type Limits } from "../grading/grade.ts";
-import { writeNotebook } from "../notebook.ts";
+import { gradeAll, type Limits } from "../grading/grade.ts";
 import { ROOT } from "../setup.ts";
-import { PLANTED, type Planted, plantedNotebook, submissions, writeSubmissions } from "./planted.ts";
-
-/** What one route said about one entry. */
-interface Outcome {
-  /** Full marks for the exercise. */
-  full: boolean;
-  /** Everything the student reads about it: message, cause, note. */
-  text: string;
-}
-
-/** Runs a group's notebook code as a module and checks its functions in notebook order (as its cells would). */
-async function notebookRoute(group: Planted[], scratch: string, tag: string): Promise<Map<string, Outcome>> {
-  const lesson = group[0].lesson;
-  const exercises = exercisesByLesson[lesson];
-  const nbPath = join(scratch, `${tag}.ipynb`);
-  await writeNotebook(nbPath, await plantedNotebook(group));
-  const modPath = join(scratch, `${tag}.ts`);
-  await Deno.writeTextFile(modPath, await extractSubmission(nbPath, Object.keys(exercises)));
-  const fns = (await import(`file://${modPath}`)).__functions as Record<string, unknown>;
-  const prior = new Map<string, CheckResult>();
-  const out = new Map<string, Outcome>();
-  for (const [name, exercise] of Object.entries(exercises)) {
-    const r = await runCheck(exercise, fns[name], prior);
-    prior.set(name, r);
-    const f = r.failure;
-    if (f?.diagnosis) assertCausePhrasing(f.diagnosis);
-    out.set(name, {
-      full: r.status === "passed" && r.points === r.maxPoints,
-      text: [f?.message, f?.expected, f?.actual, f?.diagnosis, r.note].filter(Boolean).join(" | "),
-    });
-  }
-  return out;
-}
+import { judge, notebookRoute, type Outcome, PLANTED, type Planted, submissions, writeSubmissions } from "./planted.ts";
 
 /** A tally line per route. */
 function tally(route: string, entries: Planted[], outcomes: Map<string, Outcome>) {
   const bugs = entries.filter((e) => e.kind === "bug"), good = entries.filter((e) => e.kind === "correct");
-  const caught = bugs.filter((e) => !outcomes.get(e.id)!.full);
-  const named = caught.filter((e) => outcomes.get(e.id)!.text.includes(e.cause!));
+  const caught = bugs.filter((e) => judge(e, outcomes.get(e.id)!).caught);
+  const named = caught.filter((e) => judge(e, outcomes.get(e.id)!).named);
   const falseZeros = good.filter((e) => !outcomes.get(e.id)!.full);
   return {
     route,
@@ -82,8 +47,11 @@ Deno.test({
         const results = await notebookRoute(group, scratch, `group${i}`);
         for (const e of group) inNotebook.set(e.id, results.get(e.name)!);
         for (const [name, o] of results) {
+          if (o.diagnosis) assertCausePhrasing(o.diagnosis);
           const replaced = group.some((e) => e.name === name || (e.also && name in e.also));
           if (!replaced && !o.full) collateral.push(`group ${i}: the untouched ${name} lost points: ${o.text}`);
+          const broken = group.find((e) => e.chargedOnce && e.also && name in e.also);
+          if (broken && o.kept) collateral.push(`group ${i}: ${name}, broken for ${broken.id}, kept its points`);
         }
       }
       // Route 2: deno task grade on a submissions folder.
@@ -96,7 +64,11 @@ Deno.test({
         const group = byStudent.get(r.student)!;
         for (const g of r.grades) {
           const entry = group.find((e) => e.name === g.name);
-          const o = { full: g.points === g.maxPoints, text: g.message ?? "" };
+          const o = {
+            full: g.status === "passed" && g.points === g.maxPoints,
+            kept: g.points === g.maxPoints,
+            text: g.message ?? "",
+          };
           if (entry) graded.set(entry.id, o);
           else if (!o.full && !group.some((e) => e.also && g.name in e.also)) {
             collateral.push(`${r.student}: the untouched ${g.name} lost points in the grader: ${o.text}`);

@@ -20,7 +20,7 @@ import { exercisesByLesson } from "../../lib/check/mod.ts";
 import type { Notebook } from "../notebook.ts";
 import { type CallRecord, type Item, WALL_FACTOR, type Wire } from "./frames.ts";
 import { hiddenCases } from "./hidden.ts";
-import { notebookProgram } from "./program.ts";
+import { functionSource, notebookProgram } from "./program.ts";
 import { fromWire, replayer, toWire } from "./protocol.ts";
 import type { ExerciseGrade, SubmissionGrade } from "./report.ts";
 import { type Limits, runSandbox, type SandboxDirs, type Stop } from "./sandbox.ts";
@@ -131,7 +131,8 @@ export async function gradeSubmission(sub: Submission, options: GradeOptions, ha
       for (const used of exercises[name].uses ?? []) {
         if (used !== name && (await visibleGrade(used))) prior.set(used, visible.get(used)!.result);
       }
-      visible.set(name, await replayVisible(exercises[name], reports.get(i)!, prior, options));
+      const source = functionSource(program, name);
+      visible.set(name, await replayVisible(exercises[name], reports.get(i)!, prior, options, source));
     }
     return visible.get(name)?.grade;
   };
@@ -253,11 +254,12 @@ async function replayCases(
   exercise: Exercise,
   report: { records: CallRecord[]; notFunction?: Wire },
   prior?: PriorResults,
+  source?: string,
 ): Promise<CheckResult> {
   tf.engine().startScope();
   try {
     const fn = report.notFunction !== undefined ? fromWire(report.notFunction) : replayer(report.records);
-    return await runCheck(exercise, fn, prior);
+    return await runCheck(exercise, fn, prior, source);
   } finally {
     tf.engine().endScope();
   }
@@ -268,8 +270,9 @@ async function replayVisible(
   report: { records: CallRecord[]; notFunction?: Wire },
   prior: PriorResults,
   options: GradeOptions,
+  source: string | undefined,
 ): Promise<{ grade: ExerciseGrade; result: CheckResult }> {
-  const r = await replayCases(exercise, report, prior);
+  const r = await replayCases(exercise, report, prior, source);
   const f = r.failure;
   const parts = r.status === "passed" ? [] : r.status === "not-implemented" ? ["not implemented"] : [
     `case ${f!.case}: ${f!.message}`,

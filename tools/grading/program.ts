@@ -70,6 +70,21 @@ export function notebookProgram(nb: Notebook): Program {
 }
 
 /**
+ * The source text of the student's function `name` as the cells left it: from its last declaration (`function
+ * name(`, or `name =`) to the end of that cell, or undefined when no cell declares it. For lib/check's runCheck,
+ * which reads from it whether the function calls another exercise's function (the grader's replayer has no
+ * source of its own).
+ */
+export function functionSource(program: Program, name: string): string | undefined {
+  const declaration = new RegExp(`(^|[^\\w$.])(function\\s*\\*?\\s*${name}\\s*\\(|(const|let|var)\\s+${name}\\s*=)`);
+  for (const { js } of [...program.cells].reverse()) {
+    const m = declaration.exec(js);
+    if (m) return js.slice(m.index);
+  }
+  return undefined;
+}
+
+/**
  * The notebook's cells (as {@linkcode notebookProgram} prepares them) joined into one module that exports
  * `__functions`: each of `names` as the cells left it. For tests that call a notebook's functions in-process;
  * unlike the sandbox (and the kernel), a module cannot re-declare a name in a later cell.
