@@ -79,7 +79,8 @@ export function linePlot(series: Series[], options: LinePlotOptions): Displayabl
 export interface ScalingPlotOptions extends Omit<LinePlotOptions, "logX" | "logY"> {
   /**
    * Fit each series' slope on the log–log axes over the points with x ≥ slopeFrom, and show it in the legend
-   * ("∝ x^1.98"): the exponent of the power law the series follows there.
+   * ("∝ T^1.98", named after the x axis's variable: the last one-letter word of `xTitle`, before any unit in
+   * parentheses; "x" when it has none): the exponent of the power law the series follows there.
    */
   slopeFrom?: number;
 }
@@ -97,7 +98,7 @@ export interface ScalingPlotOptions extends Omit<LinePlotOptions, "logX" | "logY
  * const fig = scalingPlot([{ name: "T²", x: T, y: T.map((t) => t * t) }], {
  *   title: "Pairs against length", xTitle: "sequence length T (tokens)", yTitle: "query–key pairs", slopeFrom: 64,
  * });
- * if (!(bundleOf(fig)["text/plain"] as string).includes("T² (∝ x^2.00)")) throw new Error("the slope of T² is 2");
+ * if (!(bundleOf(fig)["text/plain"] as string).includes("T² (∝ T^2.00)")) throw new Error("the slope of T² is 2");
  * ```
  */
 export function scalingPlot(series: Series[], options: ScalingPlotOptions): Displayable {
@@ -106,10 +107,17 @@ export function scalingPlot(series: Series[], options: ScalingPlotOptions): Disp
   if (slopeFrom !== undefined && !(slopeFrom > 0)) {
     throw new RangeError(`Cannot ${action}: slopeFrom must be a positive number, got ${slopeFrom}`);
   }
+  const variable = axisVariable(rest.xTitle);
   const named = Array.isArray(series) && slopeFrom !== undefined
-    ? series.map((s) => ({ ...s, name: `${s.name} (∝ x^${logLogSlope(s?.x, s?.y, slopeFrom).toFixed(2)})` }))
+    ? series.map((s) => ({ ...s, name: `${s.name} (∝ ${variable}^${logLogSlope(s?.x, s?.y, slopeFrom).toFixed(2)})` }))
     : series;
   return lines(action, named, { ...rest, logX: true, logY: true });
+}
+
+/** The variable an x-axis title names: its last one-letter word ("sequence length T (tokens)" → "T"), else "x". */
+function axisVariable(title: unknown): string {
+  const match = typeof title === "string" ? title.match(/(?:^|\s)(\p{L})(?:\s+\([^)]*\))?\s*$/u) : null;
+  return match ? match[1] : "x";
 }
 
 /**

@@ -38,9 +38,22 @@ Deno.test("scalingPlot() is log–log, names each series' fitted slope, and draw
   assertEquals([fig.layout.xaxis.type, fig.layout.yaxis.type], ["log", "log"]);
   // Few sizes: a tick at each one, labelled in full (not plotly's 2, 5 minor labels between powers of ten).
   assertEquals([fig.layout.xaxis.tickvals, fig.layout.xaxis.ticktext], [[128, 256, 512], ["128", "256", "512"]]);
-  assertEquals(fig.data.map((t) => t.name), ["one head (∝ x^2.00)", "linear (∝ x^1.00)", "limit"]);
+  // The slope is named after the x axis's variable (the last one-letter word of its title, before the unit).
+  assertEquals(fig.data.map((t) => t.name), ["one head (∝ T^2.00)", "linear (∝ T^1.00)", "limit"]);
   assertEquals(fig.data[1].line.dash, "dot");
   assertEquals([fig.data[2].x, fig.data[2].y], [[128, 512], [1e6, 1e6]]);
+});
+
+Deno.test("scalingPlot() names the slope after the axis's variable, or x when the title names none", () => {
+  const slopeName = (xTitle: string) =>
+    figOf(scalingPlot([{ name: "s", x: [1, 2, 4], y: [1, 4, 16] }], { title: "t", xTitle, yTitle: "y", slopeFrom: 1 }))
+      .data[0].name;
+  assertEquals(slopeName("random features m"), "s (∝ m^2.00)");
+  assertEquals(slopeName("tokens so far t"), "s (∝ t^2.00)");
+  assertEquals(slopeName("sequence length T (tokens)"), "s (∝ T^2.00)");
+  assertEquals(slopeName("temperature τ"), "s (∝ τ^2.00)");
+  assertEquals(slopeName("sequence length (tokens)"), "s (∝ x^2.00)");
+  assertEquals(slopeName("bytes per head"), "s (∝ x^2.00)");
 });
 
 Deno.test("linePlot() keeps error bars, converts a log y range, and rejects bad input by name", () => {
