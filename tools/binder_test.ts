@@ -1,0 +1,82 @@
+/**
+ * The Binder / JupyterHub image configuration (binder/, read by repo2docker) stays in step with the rest of the
+ * course: the Deno it installs is the README's, the packages it shares with tools/requirements.txt have the same
+ * pins, its Python is one the course supports, its scripts are valid bash and open a lesson that exists with the
+ * kernel the set-up registers. (Building the image needs Docker: docs/instructors.md says how it was checked.)
+ */
+import { join } from "node:path";
+import { assert, assertEquals } from "../lib/_testing.ts";
+import { KERNEL_NAME, ROOT } from "./setup.ts";
+
+const read = (path: string) => Deno.readTextFile(join(ROOT, path));
+
+/** `name==version` lines of a requirements file (comments and options dropped), names lower-cased. */
+export function pins(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const raw of text.split("\n")) {
+    const line = raw.replace(/#.*/, "").trim();
+    if (!line) continue;
+    const m = /^([A-Za-z0-9._-]+)==([^\s;]+)/.exec(line);
+    if (!m) throw new Error(`not an exact pin (name==version): "${line}"`);
+    out.set(m[1].toLowerCase().replace(/[._]/g, "-"), m[2]);
+  }
+  return out;
+}
+
+Deno.test("pins(): reads exact pins, normalises names, refuses a line that is not one", () => {
+  const p = pins("# c\nFoo_Bar==1.2 # why\n\nbaz==3.0 --hash=sha256:00\n");
+  assertEquals([...p], [["foo-bar", "1.2"], ["baz", "3.0"]]);
+  let err = "";
+  try {
+    pins("jupyterlab>=4\n");
+  } catch (e) {
+    err = (e as Error).message;
+  }
+  assertEquals(err, 'not an exact pin (name==version): "jupyterlab>=4"');
+});
+
+Deno.test("binder/requirements.txt: exact pins; Deno is the README's; shared packages pinned as in tools/", async () => {
+  const binder = pins(await read("binder/requirements.txt"));
+  const course = pins(await read("tools/requirements.txt"));
+  const readme = await read("README.md");
+  const denoVersions = new Set([...readme.matchAll(/npx --yes deno@(\d+\.\d+\.\d+)/g)].map((m) => m[1]));
+  assertEquals(denoVersions.size, 1, `the README names one Deno version, got ${[...denoVersions]}`);
+  assertEquals(binder.get("deno"), [...denoVersions][0], "binder/requirements.txt's deno is not the README's");
+  const bundle = await read("tools/bundle.ts");
+  assert(bundle.includes(`npx --yes deno@${binder.get("deno")} task lab`), "the student README's Deno differs");
+  assert(binder.has("plotly"), "the server needs plotly's JupyterLab extension to render the course's figures");
+  for (const [name, version] of binder) {
+    if (course.has(name)) {
+      assertEquals(version, course.get(name), `${name}: binder/requirements.txt and tools/requirements.txt differ`);
+    }
+  }
+});
+
+Deno.test("binder/runtime.txt names a Python the course's pinned packages support (3.11, as tools/ resolved)", async () => {
+  const runtime = (await read("binder/runtime.txt")).trim();
+  const m = /^python-3\.(\d+)$/.exec(runtime);
+  assert(m, `runtime.txt must read python-3.N, got "${runtime}"`);
+  // tools/requirements.txt was frozen on 3.11 (its header); ipython 9 needs ≥ 3.11.
+  assert(Number(m[1]) >= 11, `Python 3.${m[1]} is older than the pinned packages need`);
+});
+
+Deno.test("binder/postBuild and binder/start: executable bash that parses; postBuild sets up the course", async () => {
+  for (const script of ["binder/postBuild", "binder/start"]) {
+    const path = join(ROOT, script);
+    const text = await Deno.readTextFile(path);
+    assert(text.startsWith("#!/bin/bash\n"), `${script} must start with #!/bin/bash`);
+    assert(((await Deno.stat(path)).mode ?? 0o755) & 0o100, `${script} must be executable (git mode 755)`);
+    const r = await new Deno.Command("bash", { args: ["-n", path], stderr: "piped" }).output();
+    assertEquals(r.code, 0, `${script} does not parse: ${new TextDecoder().decode(r.stderr)}`);
+  }
+  const post = await read("binder/postBuild");
+  assert(/^deno task setup$/m.test(post), "postBuild must run `deno task setup`");
+  const tasks = JSON.parse(await read("deno.json")).tasks;
+  assert(tasks.setup, "deno.json has no setup task");
+  const url = /"default_url": "\/lab\/tree\/\$\{course\}([^"]+)"/.exec(post)?.[1];
+  assert(url, "postBuild must set the server's default_url to a lesson");
+  assert(await Deno.stat(join(ROOT, url)).then((s) => s.isFile, () => false), `${url} does not exist`);
+  const kernel = /"default_kernel_name": "([^"]+)"/.exec(post)?.[1];
+  assertEquals(kernel, KERNEL_NAME, "postBuild's default kernel is not the one tools/setup.ts registers");
+  assert((await read("binder/start")).trimEnd().endsWith('exec "$@"'), "start must end by running its arguments");
+});
