@@ -15,7 +15,11 @@
  * Writes, atomically, while holding a lock on <out> (a second grader into the same <out> waits):
  * <out>/gradebook.csv, <out>/gradebook-canvas.csv, <out>/feedback/<student>.md, <out>/skipped.txt and
  * <out>/state/<student>/<lesson>.json (each result with the hash of its notebook, of the grading code and of
- * the limits and backend: a re-run skips what has not changed, and killing the grader loses nothing written).
+ * the limits and backend: a re-run skips what has not changed, and killing the grader loses nothing written) and
+ * <out>/run.json (this run's results, for `deno task grade-merge`).
+ *
+ * `--shard i/n` grades only the students of shard i of n (shard.ts): run the n shards on n machines (or as the
+ * jobs of a batch system), then merge their output folders (merge.ts).
  * @module
  */
 import { parseArgs } from "node:util";
@@ -34,7 +38,8 @@ import {
   type SubmissionGrade,
 } from "./report.ts";
 import { type Limits, runSandbox, type SandboxDirs } from "./sandbox.ts";
-import { fileSafe, findSubmissions, printable, type Skipped } from "./submissions.ts";
+import { inShard, parseShard, type Shard } from "./shard.ts";
+import { fileSafe, findSubmissions, type Found, printable, type Skipped } from "./submissions.ts";
 
 export type { ExerciseGrade, GradeOptions, Limits, SubmissionGrade };
 export { gradeSubmission };
@@ -98,7 +103,7 @@ function relativizer(submissionsDir: string, out: string): (text: string) => str
 }
 
 /** Holds <out>/.lock while `fn` runs; a second grader waits (the lock goes when its holder dies, even by kill -9). */
-async function withLock<T>(out: string, log: (line: string) => void, fn: () => Promise<T>): Promise<T> {
+export async function withLock<T>(out: string, log: (line: string) => void, fn: () => Promise<T>): Promise<T> {
   const file = await Deno.open(join(out, ".lock"), { read: true, write: true, create: true });
   try {
     const quick = await Promise.race([file.lock(true).then(() => true), new Promise((r) => setTimeout(r, 200, false))]);
@@ -128,6 +133,8 @@ export async function gradeAll(
     jobs?: number;
     limits?: Limits;
     backend?: string;
+    /** Grade only this shard's students. */
+    shard?: Shard;
     log?: (line: string) => void;
     onProgress?: (done: number, total: number, unchanged: number) => void;
   } = {},
@@ -147,7 +154,8 @@ export async function gradeAll(
     }
     await initBackend({ backend: backend as "cpu", print: false }); // replays rebuild tensors here
     const lessonNames = await courseNotebooks();
-    const found = await findSubmissions(submissionsDir, lessonNames);
+    const everyone = await findSubmissions(submissionsDir, lessonNames);
+    const found = options.shard ? shardOfFound(everyone, options.shard) : everyone;
     const grading: GradeOptions = { limits, backend, dirs, relativize: relativizer(submissionsDir, out) };
     await preflight(grading);
 
@@ -215,23 +223,73 @@ export async function gradeAll(
     const jobs = Math.max(1, options.jobs ?? navigator.hardwareConcurrency ?? 2);
     await Promise.all(Array.from({ length: Math.min(jobs, todo.length || 1) }, worker));
 
-    await writeAtomic(join(out, "gradebook.csv"), gradebookCsv(results));
-    await writeAtomic(join(out, "gradebook-canvas.csv"), canvasCsv(results, lessonNames));
-    await writeAtomic(join(out, "skipped.txt"), skippedText(found.skipped));
-    const students = [...new Set([...results.map((r) => r.student), ...found.skipped.flatMap((s) => s.student ?? [])])];
-    for (const student of students) {
-      await writeAtomic(
-        join(out, "feedback", `${fileSafe(student)}.md`),
-        feedbackMarkdown(
-          student,
-          results.filter((r) => r.student === student),
-          found.skipped.filter((s) => s.student === student),
-        ),
-      );
-    }
+    const record: RunRecord = {
+      format: 1,
+      version: await sha256(version),
+      classHash: await classHash(everyone),
+      shard: options.shard ?? null,
+      results: results.sort((a, b) => compare(a.student, b.student) || compare(a.lesson, b.lesson)),
+      skipped: found.skipped,
+    };
+    await writeReports(out, record, lessonNames);
     await Deno.remove(dirs.home, { recursive: true }).catch(() => {});
     return { results, graded: todo.length - unchanged, unchanged, skipped: found.skipped };
   });
+}
+
+/** What one run graded: `<out>/run.json`, which `deno task grade-merge` reads. */
+export interface RunRecord {
+  format: 1;
+  /** A hash of the grading code, the limits and the backend: shards are merged only when it is the same. */
+  version: string;
+  /** A hash of every student folder name in the submissions, before sharding: the same for shards of one class. */
+  classHash: string;
+  shard: Shard | null;
+  /** Sorted by student, then lesson. */
+  results: SubmissionGrade[];
+  skipped: Skipped[];
+}
+
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The part of a submissions folder that one shard grades and reports. */
+function shardOfFound(found: Found, shard: Shard): Found {
+  return {
+    submissions: found.submissions.filter((s) => inShard(s.student, shard)),
+    ambiguous: found.ambiguous.filter((a) => inShard(a.student, shard)),
+    skipped: found.skipped.filter((s) => inShard(s.student, shard)),
+  };
+}
+
+async function classHash(found: Found): Promise<string> {
+  const names = [...found.submissions, ...found.ambiguous, ...found.skipped].flatMap((x) => x.student ?? []);
+  return await sha256(JSON.stringify([...new Set(names)].sort(compare)));
+}
+
+/**
+ * Writes what people read — gradebook.csv, gradebook-canvas.csv, skipped.txt, feedback/<student>.md — and run.json,
+ * each atomically.
+ */
+export async function writeReports(out: string, run: RunRecord, lessonNames: Record<string, string>): Promise<void> {
+  const { results } = run;
+  // In path order (a stable sort): the same order whether one run or a merge of shards found them.
+  const skipped = [...run.skipped].sort((a, b) => compare(a.path, b.path));
+  await Deno.mkdir(join(out, "feedback"), { recursive: true });
+  await writeAtomic(join(out, "gradebook.csv"), gradebookCsv(results));
+  await writeAtomic(join(out, "gradebook-canvas.csv"), canvasCsv(results, lessonNames));
+  await writeAtomic(join(out, "skipped.txt"), skippedText(skipped));
+  const students = [...new Set([...results.map((r) => r.student), ...skipped.flatMap((s) => s.student ?? [])])];
+  for (const student of students) {
+    await writeAtomic(
+      join(out, "feedback", `${fileSafe(student)}.md`),
+      feedbackMarkdown(
+        student,
+        results.filter((r) => r.student === student),
+        skipped.filter((s) => s.student === student),
+      ),
+    );
+  }
+  await writeAtomic(join(out, "run.json"), JSON.stringify({ ...run, skipped }) + "\n");
 }
 
 /** Starts one empty sandbox: a set-up problem (backend, packages, permissions) stops the run before any grade. */
@@ -253,7 +311,8 @@ async function preflight(options: GradeOptions): Promise<void> {
 
 if (import.meta.main) {
   const usage =
-    "usage: deno task grade <submissions dir> --out <dir> [--jobs N] [--timeout S] [--memory MB] [--backend B]";
+    "usage: deno task grade <submissions dir> --out <dir> [--jobs N] [--timeout S] [--memory MB] [--backend B] " +
+    "[--shard i/n]";
   const bad = (msg: string): never => {
     console.error(`error: ${msg}\n${usage}`);
     Deno.exit(2);
@@ -269,6 +328,7 @@ if (import.meta.main) {
         timeout: { type: "string" },
         memory: { type: "string" },
         backend: { type: "string" },
+        shard: { type: "string" },
       },
     });
   } catch (err) {
@@ -293,6 +353,12 @@ if (import.meta.main) {
     bad(`--backend must be one of ${GRADING_BACKENDS.join(", ")}, got "${backend}"`);
   }
   const jobs = int("jobs", values.jobs, navigator.hardwareConcurrency ?? 2);
+  let shard: Shard | undefined;
+  try {
+    shard = values.shard === undefined ? undefined : parseShard(values.shard);
+  } catch (err) {
+    bad((err as Error).message);
+  }
   if (!await Deno.stat(dir!).then((s) => s.isDirectory, () => false)) bad(`${dir} is not a folder`);
   const t0 = performance.now();
   let run: GradeRun;
@@ -301,6 +367,7 @@ if (import.meta.main) {
       jobs,
       limits,
       backend,
+      shard,
       log: (line) => console.error(line),
       onProgress: (d, total, u) => {
         const width = 30, filled = Math.round((d / total) * width);
@@ -318,7 +385,8 @@ if (import.meta.main) {
   for (const s of run.skipped) console.log(`not graded: ${s.path}: ${s.reason}`);
   console.log(
     `graded ${run.graded} notebook(s), ${run.unchanged} unchanged, in ${secs.toFixed(1)} s with ${jobs} job(s) ` +
-      `on the ${backend} backend` + (run.graded ? ` (${(run.graded / secs * 60).toFixed(1)} per minute)` : ""),
+      `on the ${backend} backend` + (shard ? `, shard ${shard.index}/${shard.count}` : "") +
+      (run.graded ? ` (${(run.graded / secs * 60).toFixed(1)} per minute)` : ""),
   );
   console.log(
     `wrote ${join(values.out!, "gradebook.csv")}, ${new Set(run.results.map((r) => r.student)).size} feedback ` +
