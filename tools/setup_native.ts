@@ -6,7 +6,10 @@
  *    macOS and Windows wheels). MKL (PyPI `mkl`, x86 only) is no faster on the course's machines and 25× larger:
  *    point `ATTN_BLAS` at its `libmkl_rt` to use it.
  * 2. lib/native/kernels.c (softmax, exp) compiled into .venv/attention-course/ with the first C compiler found
- *    ($CC, cc, gcc, clang), for this machine's CPU (`-march=native`, else the compiler's default).
+ *    ($CC, cc, gcc, clang), once per CPU level of lib/native/variants.ts (x86-64: v3, v2 and the baseline; other
+ *    architectures: the compiler's default), never `-march=native`: the same files must run on every machine an
+ *    image built here runs on. kernels.json records each build's flags and the CPU features it needs; the backend
+ *    loads the fastest this CPU runs.
  * 3. `@tensorflow/tfjs-node`'s native addon, for the `tensorflow` backend. The standard route is the package's
  *    own install script, which downloads libtensorflow and a prebuilt addon from Google's storage (run with
  *    Node where Node exists). Where that fails (as on machines that reach only the package registries) and a
@@ -18,6 +21,7 @@
  * @module
  */
 import { join } from "node:path";
+import { type KernelsManifest, variantsFor } from "../lib/native/variants.ts";
 
 /** Pinned versions (the wheel's libtensorflow must offer the C API tfjs-node 4.22 was built against: TF ≥ 2.9). */
 export const BLAS_WHEEL = "scipy-openblas32==0.3.34.481.3";
@@ -119,27 +123,47 @@ async function installBlas(ctx: Context, dir: string, log: (line: string) => voi
 async function compileKernels(ctx: Context, dir: string, log: (line: string) => void): Promise<string | null> {
   const source = join(ctx.root, "lib", "native", "kernels.c");
   const ext = Deno.build.os === "windows" ? "dll" : Deno.build.os === "darwin" ? "dylib" : "so";
-  const out = join(dir, `libattn_kernels.${ext}`);
   const compilers = [Deno.env.get("CC"), "cc", "gcc", "clang"].filter((c): c is string => !!c);
-  const want = await sha256([await Deno.readTextFile(source), ...compilers].join("\0"));
+  const variants = variantsFor(Deno.build.arch);
+  const manifestPath = join(dir, "kernels.json");
+  const want = await sha256(
+    [await Deno.readTextFile(source), ...compilers, JSON.stringify(variants), Deno.build.arch].join("\0"),
+  );
   const stamp = join(dir, "kernels.stamp");
-  if (await readText(stamp) === want && await exists(out)) return null;
-  const base = ["-O3", "-fno-trapping-math", "-fno-math-errno", "-shared", "-fPIC", "-o", `${out}.tmp`, source];
+  if (await readText(stamp) === want && await exists(manifestPath)) return null;
+  // A library from an older set-up (one file, built with -march=native) is never loaded again: remove it.
+  await Deno.remove(join(dir, `libattn_kernels.${ext}`)).catch(() => {});
+  const base = ["-O3", "-fno-trapping-math", "-fno-math-errno", "-shared", "-fPIC"];
   const tried: string[] = [];
   for (const cc of compilers) {
-    for (const flags of [["-march=native", ...base], base]) {
-      log(`Compiling lib/native/kernels.c with ${cc} ${flags[0] === "-march=native" ? "for this CPU " : ""}…`);
-      const r = await run(cc, flags, { timeoutMs: 2 * 60_000 });
+    const built: KernelsManifest["built"] = [];
+    const refused: string[] = [];
+    for (const v of variants) {
+      const file = `libattn_kernels-${v.name}.${ext}`, out = join(dir, file);
+      log(`Compiling lib/native/kernels.c with ${cc} for ${v.name} CPUs …`);
+      const r = await run(cc, [...v.flags, ...base, "-o", `${out}.tmp`, source], { timeoutMs: 2 * 60_000 });
       if (r.ok) {
         await Deno.rename(`${out}.tmp`, out);
-        await Deno.writeTextFile(stamp, want);
-        return `compiled lib/native/kernels.c with ${cc} ${flags[0] === "-march=native" ? "-march=native" : ""}`.trim();
+        built.push({ ...v, file });
+      } else {
+        await Deno.remove(`${out}.tmp`).catch(() => {});
+        if (r.text.endsWith("not found")) {
+          refused.push(r.text);
+          break;
+        }
+        refused.push(`${v.name}: ${lastLine(r.text)}`);
       }
-      tried.push(`${cc}: ${lastLine(r.text)}`);
-      if (r.text.endsWith("not found")) break;
     }
+    if (built.length && !built.at(-1)!.requires.length) {
+      const manifest: KernelsManifest = { format: 1, arch: Deno.build.arch, compiler: cc, built };
+      await Deno.writeTextFile(`${manifestPath}.tmp`, JSON.stringify(manifest, null, 1) + "\n");
+      await Deno.rename(`${manifestPath}.tmp`, manifestPath);
+      await Deno.writeTextFile(stamp, want);
+      return `compiled lib/native/kernels.c with ${cc} for ${built.map((v) => v.name).join(", ")} CPUs ` +
+        `(the fastest this CPU runs is picked at load)${refused.length ? `; not built: ${refused.join("; ")}` : ""}`;
+    }
+    tried.push(`${cc}: ${refused.at(-1) ?? "no build"}`);
   }
-  await Deno.remove(`${out}.tmp`).catch(() => {});
   return `no C compiler worked (${tried.join("; ")}): softmax and exp stay on wasm`;
 }
 

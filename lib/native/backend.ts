@@ -48,7 +48,8 @@ export function registerNativeBackend(): NativeLibraries {
 
 /** One line for `initBackend()`: what does the work. */
 export function describeNative(libs: NativeLibraries): string {
-  const kernels = libs.kernels.softmax ? "C softmax/exp" : `wasm softmax/exp: ${libs.kernels.why}`;
+  const k = libs.kernels;
+  const kernels = k.softmax ? `C softmax/exp${k.variant ? ` (${k.variant})` : ""}` : `wasm softmax/exp: ${k.why}`;
   return `wasm + ${libs.blas.description} matMul via FFI, ${kernels}; ${libs.threads} BLAS thread${
     libs.threads === 1 ? "" : "s"
   }`;

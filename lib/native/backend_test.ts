@@ -3,7 +3,7 @@ import { assert, assertEquals, assertThrows } from "../_testing.ts";
 import { initBackend } from "../backend.ts";
 import { rng } from "../random.ts";
 import { batchOffsets } from "./backend.ts";
-import { kernelsPath, loadNativeLibraries, NativeLibraryError, openBlas, openKernels } from "./libraries.ts";
+import { loadNativeLibraries, NativeLibraryError, openBlas, openKernels } from "./libraries.ts";
 
 const CI = Deno.env.get("CI") === "true";
 const available = (() => {
@@ -236,7 +236,7 @@ Deno.test({
     const notALibrary = new URL("./kernels.c", import.meta.url).pathname;
     assertThrows(() => openBlas(notALibrary, 1), NativeLibraryError, `could not load ${notALibrary}`);
     // A real shared library that is no BLAS: the course's own kernels, where built, else the C math library.
-    const other = available!.kernels.softmax ? kernelsPath() : "libm.so.6";
+    const other = available!.kernels.softmax ? available!.kernels.path : "libm.so.6";
     assertThrows(() => openBlas(other, 1), NativeLibraryError, "has neither cblas_sgemm nor scipy_cblas_sgemm");
     const k = openKernels("/nonexistent/libattn_kernels.so");
     assert(k.softmax === null && k.why.includes("no compiled kernels"), JSON.stringify(k));

@@ -13,6 +13,7 @@
  * reached only after a feature check. Private to lib/native/.
  * @module
  */
+import { chooseVariant, cpuFlags, type KernelsManifest } from "./variants.ts";
 
 /** What was loaded. */
 export interface NativeLibraries {
@@ -20,8 +21,11 @@ export interface NativeLibraries {
   sgemm: Sgemm;
   /** The BLAS: name and version as it reports them, and its path. */
   blas: { description: string; path: string };
-  /** The course's compiled kernels, or null with the reason they are not used. */
-  kernels: { softmax: Softmax; exp: Exp; path: string } | { softmax: null; exp: null; why: string };
+  /**
+   * The course's compiled kernels and which build of them (lib/native/variants.ts), or null with the reason they
+   * are not used.
+   */
+  kernels: { softmax: Softmax; exp: Exp; path: string; variant?: string } | { softmax: null; exp: null; why: string };
   /** BLAS threads. */
   threads: number;
 }
@@ -61,8 +65,9 @@ interface DynamicLibrary {
 }
 interface DenoFfi {
   dlopen(path: string, symbols: Record<string, unknown>): DynamicLibrary;
-  build: { os: string };
+  build: { os: string; arch: string };
   env: { get(key: string): string | undefined };
+  readTextFileSync(path: string): string;
   readDirSync(path: string): Iterable<{ name: string; isDirectory: boolean }>;
   statSync(path: string): unknown;
   UnsafePointerView: { getCString(pointer: unknown): string };
@@ -177,10 +182,36 @@ export function blasCandidates(): string[] {
   return sitePackages(d).map((sp) => `${sp}/scipy_openblas32/lib/${sharedName(d, "libscipy_openblas")}`);
 }
 
-/** Where `deno task setup` puts the compiled lib/native/kernels.c. */
-export function kernelsPath(): string {
+/** The folder where `deno task setup` puts the builds of lib/native/kernels.c and their kernels.json. */
+export function kernelsDir(): string {
+  return fromUrl(new URL(".venv/attention-course/", ROOT));
+}
+
+/**
+ * The build of the compiled kernels that this CPU runs (lib/native/variants.ts): the first one in kernels.json
+ * whose CPU features /proc/cpuinfo lists, or why none is used.
+ */
+export function findKernels(): { path: string; variant: string } | { why: string } {
   const d = deno();
-  return fromUrl(new URL(`.venv/attention-course/${sharedName(d, "libattn_kernels")}`, ROOT));
+  const dir = kernelsDir();
+  let manifest: KernelsManifest;
+  try {
+    manifest = JSON.parse(d.readTextFileSync(`${dir}kernels.json`));
+  } catch {
+    return {
+      why: exists(d, `${dir}${sharedName(d, "libattn_kernels")}`)
+        ? "the compiled kernels come from an older set-up, built for the CPU it ran on: rerun the set-up"
+        : "no compiled kernels (the set-up needs a C compiler)",
+    };
+  }
+  let flags: Set<string> | null = null;
+  try {
+    flags = cpuFlags(d.readTextFileSync("/proc/cpuinfo"));
+  } catch {
+    // not Linux, or no permission: only a build that needs no particular feature is used
+  }
+  const chosen = chooseVariant(manifest, d.build.arch, flags);
+  return "why" in chosen ? chosen : { path: `${dir}${chosen.variant.file}`, variant: chosen.variant.name };
 }
 
 function open(d: DenoFfi, path: string, symbols: Record<string, unknown>): DynamicLibrary {
@@ -239,7 +270,12 @@ export function loadNativeLibraries(): NativeLibraries {
   loaded = {
     sgemm: blas.sgemm,
     blas: { description: blas.description, path },
-    kernels: openKernels(kernelsPath()),
+    kernels: (() => {
+      const found = findKernels();
+      return "why" in found
+        ? { softmax: null, exp: null, why: found.why }
+        : { ...openKernels(found.path), ...(found.variant ? { variant: found.variant } : {}) };
+    })(),
     threads,
   };
   return loaded;

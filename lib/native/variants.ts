@@ -1,0 +1,89 @@
+/**
+ * Which build of lib/native/kernels.c this CPU may run. The set-up (tools/setup_native.ts) compiles the file
+ * once per CPU level below that its compiler accepts, never for "this machine" (`-march=native`): an image built
+ * on one machine (Binder, JupyterHub, a lab's shared disk) runs on others, and code for a newer CPU than the one
+ * running it stops the kernel with SIGILL. It records what it built, with each build's flags and the CPU features
+ * they need, in `kernels.json`; at load, lib/native/libraries.ts picks the first build whose features this CPU
+ * has (read from /proc/cpuinfo), and otherwise leaves softmax and exp on wasm, saying why.
+ *
+ * Pure functions (no Deno): tested with made-up cpuinfo texts.
+ * @module
+ */
+
+/** One build of the kernels: its compiler flags and the CPU features (as /proc/cpuinfo names them) they need. */
+export interface KernelVariant {
+  name: string;
+  flags: string[];
+  requires: string[];
+}
+
+/** What the set-up built: `kernels.json` beside the libraries. */
+export interface KernelsManifest {
+  format: 1;
+  /** `Deno.build.arch` of the machine that built them. */
+  arch: string;
+  compiler: string;
+  /** In order of preference (fastest first). */
+  built: (KernelVariant & { file: string })[];
+}
+
+// x86-64 micro-architecture levels (the x86-64 psABI), with the /proc/cpuinfo flag of each feature:
+// v2 adds CMPXCHG16B, LAHF/SAHF, POPCNT, SSE3 ("pni"), SSSE3, SSE4.1, SSE4.2;
+// v3 adds AVX, AVX2, BMI1, BMI2, F16C, FMA, LZCNT ("abm"), MOVBE, XSAVE.
+const X86_V2 = ["cx16", "lahf_lm", "popcnt", "pni", "ssse3", "sse4_1", "sse4_2"];
+const X86_V3 = [...X86_V2, "avx", "avx2", "bmi1", "bmi2", "f16c", "fma", "abm", "movbe", "xsave"];
+
+/** The builds the set-up attempts on an architecture, fastest first; the last one runs on every such CPU. */
+export function variantsFor(arch: string): KernelVariant[] {
+  if (arch === "x86_64") {
+    return [
+      { name: "x86-64-v3", flags: ["-march=x86-64-v3", "-mtune=generic"], requires: X86_V3 },
+      { name: "x86-64-v2", flags: ["-march=x86-64-v2", "-mtune=generic"], requires: X86_V2 },
+      { name: "x86-64", flags: ["-march=x86-64", "-mtune=generic"], requires: [] },
+    ];
+  }
+  // aarch64 and the rest: the compiler's default target, which every CPU of the architecture runs.
+  return [{ name: "generic", flags: [], requires: [] }];
+}
+
+/**
+ * The CPU's feature flags from the text of /proc/cpuinfo (the first `flags` line on x86, `Features` on Arm), or
+ * null when it has none.
+ */
+export function cpuFlags(cpuinfo: string): Set<string> | null {
+  const line = /^(?:flags|Features)\s*:(.*)$/m.exec(cpuinfo);
+  return line ? new Set(line[1].trim().split(/\s+/).filter(Boolean)) : null;
+}
+
+/**
+ * The build to load: the first in the manifest whose required features this CPU has.
+ *
+ * @param manifest What the set-up built.
+ * @param arch This machine's architecture (`Deno.build.arch`).
+ * @param flags This CPU's features ({@linkcode cpuFlags}), or null when they cannot be read (then only a build
+ *   that needs none is used).
+ * @returns The build, or why none is used.
+ */
+export function chooseVariant(
+  manifest: KernelsManifest,
+  arch: string,
+  flags: Set<string> | null,
+): { variant: KernelsManifest["built"][number] } | { why: string } {
+  if (manifest.arch !== arch) {
+    return { why: `the compiled kernels are for ${manifest.arch}, this machine is ${arch}: rerun the set-up` };
+  }
+  for (const variant of manifest.built) {
+    if (variant.requires.every((f) => flags?.has(f))) return { variant };
+  }
+  const last = manifest.built.at(-1);
+  if (!last) return { why: "the set-up built no kernels" };
+  if (!flags) {
+    return { why: `cannot read this CPU's features (/proc/cpuinfo) to check that it runs the ${last.name} build` };
+  }
+  const missing = last.requires.filter((f) => !flags.has(f));
+  return {
+    why: `this CPU lacks ${missing.join(", ")}, which the compiled kernels (${
+      manifest.built.map((v) => v.name).join(", ")
+    }) need: rerun the set-up on this machine`,
+  };
+}
