@@ -1,9 +1,11 @@
 /**
  * `deno task bundle <dir>`: writes what students receive into <dir>:
  * notebooks/, exercises/, lib/ (without tests: they hold reference answers),
- * datasets/, the set-up files (deno.json with only the `lab` task, deno.lock,
+ * datasets/, the set-up files (deno.json with only the `lab` and `setup` tasks, deno.lock,
  * tools/setup.ts and setup_native.ts, tools/lab.ts, tools/requirements*.txt, and for the tslab kernel
- * tools/build_node.ts, tools/tsconfig.node.json and tools/tslab/'s pinned package files) and a student README.
+ * tools/build_node.ts, tools/tsconfig.node.json and tools/tslab/'s pinned package files), binder/ (the Binder /
+ * JupyterHub image's configuration: a hub or Binder builds its image from the bundle, so that no solution is in
+ * it) and a student README.
  * Never solutions/, hidden cases or the test suite. <dir> must be empty or new;
  * the bundle is built in a temporary folder beside it and renamed into place,
  * so an interrupted run leaves nothing half-written.
@@ -29,6 +31,7 @@ const SHIPPED = [
   "tools/tslab/package.json",
   "tools/tslab/package-lock.json",
   "tools/tslab/.npmrc",
+  "binder",
 ];
 /** npm packages of deno.json's import map that only the course site uses (kept out of the student's deno.json). */
 export const SITE_ONLY_PACKAGES = ["mathjax", "plotly.js-dist-min"];
@@ -95,14 +98,14 @@ export async function writeBundle(target: string): Promise<string[]> {
       if (await Deno.stat(src).then(() => true, () => false)) await copyTree(src, join(tmp, item), written);
     }
     const config = JSON.parse(await Deno.readTextFile(join(ROOT, "deno.json")));
-    config.tasks = { lab: config.tasks.lab };
+    config.tasks = { lab: config.tasks.lab, setup: config.tasks.setup }; // setup: binder/postBuild runs it
     // Used only to build the course site (`deno task site`): 30 MB that students' `deno install` need not fetch.
     for (const name of SITE_ONLY_PACKAGES) delete config.imports[name];
     await Deno.writeTextFile(join(tmp, "deno.json"), JSON.stringify(config, null, 2) + "\n");
     await Deno.writeTextFile(join(tmp, "README.md"), STUDENT_README);
     await Deno.writeTextFile(
       join(tmp, ".gitignore"),
-      "/.venv/\n/node_modules/\n/tools/tslab/node_modules/\n.ipynb_checkpoints/\n",
+      "/.venv\n/node_modules\n/tools/tslab/node_modules/\n.ipynb_checkpoints/\n",
     );
     written.push("deno.json", "README.md", ".gitignore");
     await Deno.remove(out).catch(() => {}); // the empty target, if it exists

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { assert, assertRejects } from "../lib/_testing.ts";
+import { assert, assertEquals, assertRejects } from "../lib/_testing.ts";
 import { writeBundle } from "./bundle.ts";
 import { listNotebooks, readNotebook, sourceOf } from "./notebook.ts";
 import { ROOT } from "./setup.ts";
@@ -67,6 +67,9 @@ Deno.test("the student bundle ships lessons, exercises and lib, but no solution 
         "tools/tslab/package.json",
         "tools/tslab/package-lock.json",
         "tools/tslab/.npmrc",
+        "binder/requirements.txt",
+        "binder/postBuild",
+        "binder/start",
       ]
     ) {
       assert(files.has(must), `missing ${must}`);
@@ -91,7 +94,11 @@ Deno.test("the student bundle ships lessons, exercises and lib, but no solution 
       }
     }
     assert(![...files.keys()].some((f) => f.startsWith("tools/tslab/node_modules/")), "installed tslab shipped");
-    assert(JSON.parse(files.get("deno.json")!).tasks.test === undefined, "the student deno.json has only the lab task");
+    const tasks = Object.keys(JSON.parse(files.get("deno.json")!).tasks).sort();
+    assertEquals(tasks, ["lab", "setup"], "the student deno.json has only the lab task and the setup binder/ runs");
+    for (const script of ["binder/postBuild", "binder/start"]) {
+      assert(((await Deno.stat(join(out, script))).mode ?? 0o755) & 0o100, `${script} lost its executable bit`);
+    }
     const imports = JSON.parse(files.get("deno.json")!).imports;
     assert(
       !("mathjax" in imports) && !("plotly.js-dist-min" in imports),
