@@ -33,7 +33,19 @@ export interface KernelsManifest {
 const X86_V2 = ["cx16", "lahf_lm", "popcnt", "pni", "ssse3", "sse4_1", "sse4_2"];
 const X86_V3 = [...X86_V2, "avx", "avx2", "bmi1", "bmi2", "f16c", "fma", "abm", "movbe", "xsave"];
 
-/** The builds the set-up attempts on an architecture, fastest first; the last one runs on every such CPU. */
+/**
+ * The builds the set-up attempts on an architecture, fastest first; the last one runs on every such CPU.
+ *
+ * @param arch `Deno.build.arch` ("x86_64", "aarch64", …).
+ * @returns The builds, each with its compiler flags and the CPU features it needs.
+ * @example
+ * ```ts
+ * import { variantsFor } from "./variants.ts";
+ * const names = variantsFor("x86_64").map((v) => v.name).join();
+ * if (names !== "x86-64-v3,x86-64-v2,x86-64") throw new Error(names);
+ * if (variantsFor("aarch64")[0].requires.length) throw new Error("the Arm build needs no feature");
+ * ```
+ */
 export function variantsFor(arch: string): KernelVariant[] {
   if (arch === "x86_64") {
     return [
@@ -47,8 +59,17 @@ export function variantsFor(arch: string): KernelVariant[] {
 }
 
 /**
- * The CPU's feature flags from the text of /proc/cpuinfo (the first `flags` line on x86, `Features` on Arm), or
- * null when it has none.
+ * The CPU's feature flags from the text of /proc/cpuinfo (the first `flags` line on x86, `Features` on Arm).
+ *
+ * @param cpuinfo The text of /proc/cpuinfo.
+ * @returns The flags, or null when the text has no such line.
+ * @example
+ * ```ts
+ * import { cpuFlags } from "./variants.ts";
+ * const flags = cpuFlags("processor\t: 0\nflags\t\t: fpu sse2 avx2\n");
+ * if ([...flags!].join() !== "fpu,sse2,avx2") throw new Error(`${[...flags!]}`);
+ * if (cpuFlags("processor\t: 0\n") !== null) throw new Error("no flags line: null");
+ * ```
  */
 export function cpuFlags(cpuinfo: string): Set<string> | null {
   const line = /^(?:flags|Features)\s*:(.*)$/m.exec(cpuinfo);
@@ -63,6 +84,19 @@ export function cpuFlags(cpuinfo: string): Set<string> | null {
  * @param flags This CPU's features ({@linkcode cpuFlags}), or null when they cannot be read (then only a build
  *   that needs none is used).
  * @returns The build, or why none is used.
+ * @example
+ * ```ts
+ * import { chooseVariant, type KernelsManifest, variantsFor } from "./variants.ts";
+ * const manifest: KernelsManifest = {
+ *   format: 1,
+ *   arch: "x86_64",
+ *   compiler: "cc",
+ *   built: variantsFor("x86_64").map((v) => ({ ...v, file: `libattn_kernels-${v.name}.so` })),
+ * };
+ * const old = new Set(["sse2", "cx16", "lahf_lm", "popcnt", "pni", "ssse3", "sse4_1", "sse4_2"]); // no AVX
+ * const chosen = chooseVariant(manifest, "x86_64", old);
+ * if (!("variant" in chosen) || chosen.variant.name !== "x86-64-v2") throw new Error(JSON.stringify(chosen));
+ * ```
  */
 export function chooseVariant(
   manifest: KernelsManifest,
