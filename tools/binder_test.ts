@@ -80,3 +80,47 @@ Deno.test("binder/postBuild and binder/start: executable bash that parses; postB
   assertEquals(kernel, KERNEL_NAME, "postBuild's default kernel is not the one tools/setup.ts registers");
   assert((await read("binder/start")).trimEnd().endsWith('exec "$@"'), "start must end by running its arguments");
 });
+
+Deno.test("binder/start on a hub: copies the course into ~/attention-course once, links node_modules and .venv", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "binder-start-test-" });
+  const image = join(tmp, "srv", "attention-course"), home = join(tmp, "home");
+  const start = (repoDir: string, args: string[]) =>
+    new Deno.Command(join(ROOT, "binder", "start"), {
+      args,
+      env: { HOME: home, REPO_DIR: repoDir, PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
+      clearEnv: true,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  try {
+    for (const dir of ["notebooks", "node_modules/pkg", ".venv/lib", ".git"]) {
+      await Deno.mkdir(join(image, dir), { recursive: true });
+    }
+    await Deno.writeTextFile(join(image, "notebooks", "01-x.ipynb"), "lesson");
+    await Deno.writeTextFile(join(image, ".git", "HEAD"), "ref: refs/heads/main\n");
+    await Deno.mkdir(home);
+
+    // Binder (the course is the home folder): nothing is made; the command runs with its arguments.
+    const binder = await start(home, ["echo", "ran", "with args"]);
+    assertEquals([binder.code, new TextDecoder().decode(binder.stdout)], [0, "ran with args\n"]);
+    assertEquals([...Deno.readDirSync(home)], []);
+
+    // A hub's first start: a copy with the history, without the installed folders, which are links instead.
+    const first = await start(image, ["true"]);
+    assertEquals(first.code, 0, new TextDecoder().decode(first.stderr));
+    const course = join(home, "attention-course");
+    assertEquals(await Deno.readTextFile(join(course, "notebooks", "01-x.ipynb")), "lesson");
+    assert(await Deno.stat(join(course, ".git", "HEAD")).then(() => true, () => false), "the history was not copied");
+    for (const installed of ["node_modules", ".venv"]) {
+      assertEquals(await Deno.readLink(join(course, installed)), join(image, installed));
+    }
+
+    // Later starts keep the student's work, even where the image changed.
+    await Deno.writeTextFile(join(course, "notebooks", "01-x.ipynb"), "my answers");
+    await Deno.writeTextFile(join(image, "notebooks", "01-x.ipynb"), "lesson, week 2");
+    assertEquals((await start(image, ["true"])).code, 0);
+    assertEquals(await Deno.readTextFile(join(course, "notebooks", "01-x.ipynb")), "my answers");
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
