@@ -73,10 +73,11 @@ Deno.test("binder/postBuild and binder/start: executable bash that parses; postB
   assert(/^deno task setup$/m.test(post), "postBuild must run `deno task setup`");
   const tasks = JSON.parse(await read("deno.json")).tasks;
   assert(tasks.setup, "deno.json has no setup task");
-  const url = /"default_url": "\/lab\/tree\/\$\{course\}([^"]+)"/.exec(post)?.[1];
-  assert(url, "postBuild must set the server's default_url to a lesson");
-  assert(await Deno.stat(join(ROOT, url)).then((s) => s.isFile, () => false), `${url} does not exist`);
-  const kernel = /"default_kernel_name": "([^"]+)"/.exec(post)?.[1];
+  const lesson = /^lesson="([^"]+)"$/m.exec(post)?.[1];
+  assert(lesson, "postBuild must name the lesson the server opens");
+  assert(await Deno.stat(join(ROOT, lesson)).then((s) => s.isFile, () => false), `${lesson} does not exist`);
+  assert(post.includes('"/lab/tree/${course}${lesson}"'), "postBuild must make the lesson the default page");
+  const kernel = /^kernel="([^"]+)"$/m.exec(post)?.[1];
   assertEquals(kernel, KERNEL_NAME, "postBuild's default kernel is not the one tools/setup.ts registers");
   assert((await read("binder/start")).trimEnd().endsWith('exec "$@"'), "start must end by running its arguments");
 });
