@@ -224,11 +224,17 @@ function expectRangeErrors<A extends unknown[]>(
       return { ok: false, message: why, actual: `returned ${shown}`, diagnosis: cause };
     } catch (err) {
       if (!(err instanceof RangeError)) {
+        const text = err instanceof Error ? err.message : String(err);
+        const rule = cause.slice(cause.indexOf("; ") + 2);
         return {
           ok: false,
           message: `${why}; you threw ${
             (err as Error)?.name ?? typeof err
           } — a RangeError says a value is out of range`,
+          // A shape error from TensorFlow.js: the function never checked its input.
+          diagnosis: MATMUL_ERROR.test(text) || /shape|dimension/i.test(text)
+            ? `you did not check the input: TensorFlow.js failed on it further in ("${text.slice(0, 100)}"); ${rule}`
+            : undefined,
         };
       }
     }
@@ -295,6 +301,21 @@ export function verifyJlProject(actual: unknown, c: ProjectCase): Verdict {
     [1 / Math.sqrt(k), "you divided by k; the rule: divide by √k — the k squared coordinates each add ‖x‖²/k"],
     [k, "you multiplied by √k; the rule: divide by √k"],
   ];
+  const D = c.X[0].length;
+  if (D !== k) {
+    named.push(
+      [
+        Math.sqrt(k) / Math.sqrt(D),
+        "you divided by √D, D the points' dimension; the rule: divide by √k, k the " +
+        "number of projected coordinates — each of the k squared coordinates adds ‖x‖²/k",
+      ],
+      [
+        Math.sqrt(k) / D,
+        "you divided by D, the points' dimension; the rule: divide by √k, k the number of " +
+        "projected coordinates",
+      ],
+    );
+  }
   const match = r === undefined ? undefined : named.find(([v]) => Math.abs(r - v) <= 1e-4 * Math.max(1, v));
   return { ...verdict, diagnosis: match?.[1] };
 }
@@ -329,6 +350,8 @@ export interface LinformerCase {
   sqrtK?: number[][];
   noScale?: number[][];
   swapped?: number[][];
+  valuesWithE?: number[][];
+  keysWithF?: number[][];
   columnSoftmax?: number[][];
 }
 
@@ -337,6 +360,9 @@ const LINFORMER_CAUSES = {
     "counts the projected rows)",
   noScale: "you did not scale the scores; the rule: divide Q(EK)ᵀ by √d",
   swapped: "you projected the keys with F and the values with E; the rule: K̄ = E·K and V̄ = F·V",
+  valuesWithE: "you projected the values with E as well; the rule: V̄ = F·V — E compresses the keys and F the " +
+    "values (sharing one matrix is a Linformer option, but here you are given both)",
+  keysWithF: "you projected the keys with F as well; the rule: K̄ = E·K — E compresses the keys and F the values",
   columnSoftmax: "you took the softmax down the columns; the rule: each query's weights over the k projected keys " +
     "sum to 1, softmax along the last axis",
 };
@@ -470,12 +496,19 @@ export function verifyPoolingProjection(actual: unknown, c: PoolingCase): Verdic
   const block = n / k;
   const sums = Array.from({ length: k }, (_, r) => m.slice(r * n, (r + 1) * n).reduce((a, b) => a + b, 0));
   const roundRobin = Array.from({ length: k * n }, (_, p) => (Math.floor(p / n) === (p % n) % k ? 1 / block : 0));
+  const blocksOfK = Array.from(
+    { length: k * n },
+    (_, p) => (Math.floor((p % n) / k) === Math.floor(p / n) ? 1 / k : 0),
+  );
   const diagnosis = ratioOf(m, c.expected.flat(), 1e-6) !== undefined && sums.every((s) => Math.abs(s - block) < 1e-6)
     ? `you summed each block (rows sum to n/k = ${fmt(block)}); the rule: average — entries 1/(n/k), rows summing to ` +
       "1, so that a pooled key is a mean key and the softmax sees keys of the usual size"
     : allClose(m, roundRobin, 1e-6)
     ? "you dealt the tokens out round-robin (token j to row j mod k); the rule: row b averages the contiguous block " +
       "b·n/k … (b+1)·n/k − 1, neighbours that are alike"
+    : block !== k && allClose(m, blocksOfK, 1e-6)
+    ? "you made blocks of k tokens (row b averages tokens b·k … b·k + k − 1); the rule: k blocks (rows) of n/k " +
+      "tokens each, row b averages tokens b·n/k … (b+1)·n/k − 1"
     : m.some((x) => x < 0)
     ? "you returned a random (signed) projection; the rule: pooling is a fixed map — no training and no " +
       "randomness — each row averages one block of neighbouring tokens"

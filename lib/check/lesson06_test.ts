@@ -74,6 +74,8 @@ function linformer(bug = "none") {
       if (bug === "featureAxis") return attention(Q, tf.matMul(K, Et, false, true), tf.matMul(Ft, V)).output;
       if (bug === "queries") return attention(tf.matMul(Et, Q), tf.matMul(Et, K), tf.matMul(Ft, V)).output;
       if (bug === "noF") return attention(Q, tf.matMul(Et, K), V).output;
+      if (bug === "valuesWithE") return attention(Q, tf.matMul(Et, K), tf.matMul(Et, V)).output;
+      if (bug === "keysWithF") return attention(Q, tf.matMul(Ft, K), tf.matMul(Ft, V)).output;
       if (bug === "columns") {
         const s = tf.div(tf.matMul(Q, tf.matMul(Et, K), false, true), Math.sqrt(d)); // [n, k]
         return tf.matMul(tf.transpose(tf.softmax(tf.transpose(s))), tf.matMul(Ft, V));
@@ -206,6 +208,16 @@ Deno.test("jlProject names a missing 1/√k, a division by k, a multiplication b
     ["divided by k", project((k) => k), "you divided by k"],
     ["times √k", project((k) => 1 / Math.sqrt(k)), "you multiplied by √k"],
     ["[k, N]", (X: tf.Tensor2D, Z: tf.Tensor2D) => tf.tidy(() => tf.transpose(project()(X, Z))), "you returned [k, N]"],
+    [
+      "divided by √D",
+      (X: tf.Tensor2D, Z: tf.Tensor2D) => tf.tidy(() => tf.div(tf.matMul(X, Z, false, true), Math.sqrt(X.shape[1]))),
+      "you divided by √D",
+    ],
+    [
+      "divided by D",
+      (X: tf.Tensor2D, Z: tf.Tensor2D) => tf.tidy(() => tf.div(tf.matMul(X, Z, false, true), X.shape[1])),
+      "you divided by D",
+    ],
   ];
   for (const [what, fn, cause] of planted) {
     const f = await expectDiagnosis(ex, "jlProject", fn, cause, what);
@@ -222,6 +234,8 @@ Deno.test("linformer names the feature axis, projected queries, √k, swapped E/
     ["noScale", "you did not scale the scores"],
     ["swapped", "you projected the keys with F and the values with E"],
     ["noF", "you projected the keys but not the values"],
+    ["valuesWithE", "you projected the values with E as well"],
+    ["keysWithF", "you projected the keys with F as well"],
     ["columns", "you took the softmax down the columns"],
   ];
   for (const [bug, cause] of planted) {
@@ -237,6 +251,20 @@ Deno.test("linformer names the feature axis, projected queries, √k, swapped E/
     const f = await expectDiagnosis(ex, "linformer", linformer(bug), cause, bug);
     assertEquals(f.case, "input validation", bug);
   }
+  // No length check at all: tf.matMul fails on E·K further in, and the cause says the input was not checked.
+  const unchecked = (
+    Q: tf.Tensor2D,
+    K: tf.Tensor2D,
+    V: tf.Tensor2D,
+    E: tf.Tensor2D,
+    F: tf.Tensor2D,
+    causal: boolean,
+  ) => {
+    if (causal) throw new RangeError("no causal Linformer");
+    return tf.tidy(() => attention(Q, tf.matMul(E, K), tf.matMul(F, V)).output);
+  };
+  const g = await expectDiagnosis(ex, "linformer", unchecked, "you did not check the input: TensorFlow.js failed");
+  assertEquals(g.case, "input validation");
 });
 
 Deno.test("poolingProjection names sums, [n, k], round-robin tokens, a random matrix, blocks of k and no RangeError", async () => {
@@ -256,6 +284,15 @@ Deno.test("poolingProjection names sums, [n, k], round-robin tokens, a random ma
     (n: number, k: number) => pooling(n, n / k),
     "you made blocks of k tokens",
     "blocks of k",
+  );
+  // Blocks of k tokens in k rows (row b averages tokens b·k … b·k + k − 1): the shape is right, the blocks not.
+  await expectDiagnosis(
+    ex,
+    "poolingProjection",
+    (n: number, k: number) =>
+      Array.from({ length: k }, (_, b) => Array.from({ length: n }, (_, j) => (Math.floor(j / k) === b ? 1 / k : 0))),
+    "you made blocks of k tokens (row b averages tokens b·k",
+    "blocks of k in k rows",
   );
   const lenient = await failureOf(ex, "poolingProjection", (n: number, k: number) => pooling(n, k, "noThrow"));
   assertEquals(lenient.case, "input validation");

@@ -52,7 +52,7 @@ const tolerance = (rel: number, values: number[]) =>
 /** The student's arguments: the widths of queries/keys and of values. */
 export type CrossoverArgs = [d: number, dv: number];
 /** Named mistakes of the crossover. */
-export type CrossoverMistake = "alwaysFaster" | "notStrict" | "ignoresDv" | "arithmeticMean" | "oneProduct";
+export type CrossoverMistake = "alwaysFaster" | "notStrict" | "ignoresDv" | "atD" | "arithmeticMean" | "oneProduct";
 
 const CROSSOVER_CAUSES: Record<CrossoverMistake, string> = {
   alwaysFaster: "you said the reordered product is always cheaper; the rule: Q(KᵀV) costs 2·d·d′·N and (QKᵀ)V " +
@@ -62,6 +62,8 @@ const CROSSOVER_CAUSES: Record<CrossoverMistake, string> = {
     "multiplications: 2·d·d′·N < (d + d′)·N²",
   ignoresDv: "you put the crossover at N = d, which holds only when d′ = d; the rule: N > 2dd′/(d + d′), the " +
     "harmonic mean of d and d′",
+  atD: "you put the crossover at N = d, where the two groupings cost the same only when d′ = d; the rule: the " +
+    "smallest N with 2dd′N < (d + d′)N², i.e. N > 2dd′/(d + d′), the harmonic mean of d and d′",
   arithmeticMean: "you used the arithmetic mean (d + d′)/2; the rule: N > 2dd′/(d + d′), the harmonic mean",
   oneProduct: "you counted only one product of the reordered form (KᵀV); the rule: Q(KᵀV) is two products, " +
     "d·N·d′ for KᵀV and N·d·d′ for Q times it, 2·d·d′·N in all",
@@ -347,12 +349,19 @@ export function verifyStep(actual: unknown, c: StepCase): Verdict {
   const tol = tolerance(1e-6, c.expected.S.flat());
   const sameAsOld = got.S.every((x, i) => Math.abs(x - c.S.flat()[i]) <= tol);
   const s = expectClose(got.S, c.expected.S.flat(), dv, tol);
+  // S′ = S + f(k) vᵀ with another feature map f, from the case's own inputs.
+  const updatedWith = (f: (x: number) => number) =>
+    allClose(got.S, c.S.flatMap((row, a) => row.map((x, j) => x + f(c.k[a]) * c.v[j])), tol);
   if (!s.ok) {
     return {
       ...s,
       message: `S′: ${s.message}`,
       diagnosis: sameAsOld
         ? "you returned the old S; the rule: S′ = S + φ(k) vᵀ, a new array (the given S stays unchanged)"
+        : updatedWith((x) => (x > 0 ? x : Math.expm1(x)))
+        ? STEP_CAUSES.eluOnly
+        : updatedWith((x) => x)
+        ? "you added k vᵀ without the feature map; the rule: S′ = S + φ(k) vᵀ with φ = elu + 1"
         : undefined,
     };
   }
@@ -589,11 +598,18 @@ export function verifyOrthogonal(actual: unknown, c: OrthogonalCase): Verdict {
   if (m >= 256) {
     const centre = rows.reduce((s, x) => s + x, 0) / (m * d);
     if (Math.abs(centre) > 6 / Math.sqrt(m * d)) {
+      // Uniform draws in [0, 1) leave the first row of every block (Gram–Schmidt does not change it) all ≥ 0.
+      const firsts = Array.from({ length: Math.ceil(m / d) }, (_, b) => rows.slice(b * d * d, b * d * d + d));
+      const uniform = firsts.every((row) => row.every((x) => x >= 0));
       return {
         ok: false,
         message: `the mean of all entries is ${fmt(centre)}, far from 0`,
-        diagnosis: "your directions lean one way; the rule: draw Gaussian numbers (r.normal(), r.normalArray(d)), " +
-          "which point every way alike, not uniform ones in [0, 1)",
+        diagnosis: uniform
+          ? "your directions lean one way; the rule: draw Gaussian numbers (r.normal(), r.normalArray(d)), " +
+            "which point every way alike, not uniform ones in [0, 1)"
+          : "your directions lean one way — as the Q of a QR decomposition does when its signs are left as the " +
+            "algorithm makes them; the rule: directions uniform on the sphere — Gram–Schmidt on Gaussian draws, " +
+            "or with tf.linalg.qr multiply column i of Q by the sign of R[i][i]",
       };
     }
     // ‖ω‖² ~ χ²_d: mean d, variance 2d. Bounds at 6 standard errors of the sample mean and variance.

@@ -22,6 +22,7 @@ export const CROSSOVER_CASES: CountCase<CrossoverMistake, CrossoverArgs>[] = [
       alwaysFaster: 1n,
       notStrict: 8n,
       ignoresDv: 7n,
+      atD: 6n,
       arithmeticMean: 10n,
       oneProduct: 5n,
     },
@@ -32,6 +33,7 @@ export const CROSSOVER_CASES: CountCase<CrossoverMistake, CrossoverArgs>[] = [
     wrong: {
       alwaysFaster: 1n,
       ignoresDv: 65n,
+      atD: 64n,
       arithmeticMean: 49n,
       oneProduct: 22n,
     },
@@ -39,11 +41,7 @@ export const CROSSOVER_CASES: CountCase<CrossoverMistake, CrossoverArgs>[] = [
   {
     args: [64, 64],
     expected: 65n,
-    wrong: {
-      alwaysFaster: 1n,
-      notStrict: 64n,
-      oneProduct: 33n,
-    },
+    wrong: { alwaysFaster: 1n, oneProduct: 33n },
   },
   {
     args: [128, 16],
@@ -51,6 +49,7 @@ export const CROSSOVER_CASES: CountCase<CrossoverMistake, CrossoverArgs>[] = [
     wrong: {
       alwaysFaster: 1n,
       ignoresDv: 129n,
+      atD: 128n,
       arithmeticMean: 73n,
       oneProduct: 15n,
     },
@@ -62,6 +61,7 @@ export const CROSSOVER_CASES: CountCase<CrossoverMistake, CrossoverArgs>[] = [
       alwaysFaster: 1n,
       notStrict: 24n,
       ignoresDv: 21n,
+      atD: 20n,
       arithmeticMean: 26n,
       oneProduct: 13n,
     },

@@ -180,6 +180,13 @@ Deno.test("reorderCrossover check names 'always faster' and the counting mistake
   for (const [bug, cause] of planted) {
     await expectDiagnosis(ex, "reorderCrossover", (d: number, dv: number) => crossover(d, dv, bug), cause, bug);
   }
+  await expectDiagnosis(
+    ex,
+    "reorderCrossover",
+    (d: number) => d,
+    "where the two groupings cost the same only",
+    "N = d",
+  );
 });
 
 Deno.test("linearAttention check names softmax, exp features, a dropped normaliser, elu without +1 and more", async () => {
@@ -241,6 +248,21 @@ Deno.test("linearAttentionStep check names a growing state, the old state, a dro
       bug,
     );
   }
+  // Another feature map in the state update: S′ is wrong before the output is read, and the map is named.
+  const withMap = (f: (x: number) => number) => (S: number[][], z: number[], q: number[], k: number[], v: number[]) => {
+    const fq = q.map(f), fk = k.map(f);
+    const S2 = S.map((row, a) => row.map((s, c) => s + fk[a] * v[c])), z2 = z.map((s, a) => s + fk[a]);
+    const den = fq.reduce((s, x, a) => s + x * z2[a], 0);
+    return [S2, z2, v.map((_, c) => fq.reduce((s, x, a) => s + x * S2[a][c], 0) / den)];
+  };
+  const elu = await expectDiagnosis(
+    ex,
+    "linearAttentionStep",
+    withMap((x) => (x > 0 ? x : Math.expm1(x))),
+    "φ(x) = elu(x)",
+  );
+  assert(elu.message.startsWith("S′"), elu.message);
+  await expectDiagnosis(ex, "linearAttentionStep", withMap((x) => x), "you added k vᵀ without the feature map");
 });
 
 Deno.test("positiveRandomFeatures check names FAVOR+ without exp(−‖x‖²/2) and the other planted bugs", async () => {
@@ -273,7 +295,7 @@ Deno.test("orthogonalRandomFeatures check names unseeded and unorthogonalised fe
     ["unit", "you gave every row the same length (1)"],
     ["sqrtD", "you gave every row the same length (√d"],
     ["oneBlock", "you orthogonalised more than d rows together"],
-    ["uniform", "your directions lean one way"],
+    ["uniform", "not uniform ones in [0, 1)"],
   ];
   for (const [bug, cause] of planted) {
     await expectDiagnosis(
@@ -290,4 +312,21 @@ Deno.test("orthogonalRandomFeatures check names unseeded and unorthogonalised fe
     (d: number, m: number) => orthogonal(d, m, "fixed"),
     "you ignored the seed",
   );
+  // tf.linalg.qr's Q as it comes (signs not fixed by R's diagonal) is not uniform: its entries lean one way.
+  const qr = (fixSigns: boolean) => (d: number, m: number, seed: string) => {
+    const r = rng(seed);
+    const rows: number[][] = [];
+    while (rows.length < m) {
+      const G = Array.from({ length: d }, () => Array.from(r.normalArray(d)));
+      const lengths = Array.from({ length: d }, () => Math.hypot(...r.normalArray(d))); // χ_d, as ‖g‖
+      const [Q, R] = tf.tidy(() => tf.linalg.qr(tf.tensor2d(G)).map((t) => t.arraySync() as number[][]));
+      for (let i = 0; i < d && rows.length < m; i++) {
+        const sign = fixSigns ? Math.sign(R[i][i]) || 1 : 1;
+        rows.push(Q.map((row) => row[i] * sign * lengths[i])); // column i of Q
+      }
+    }
+    return rows;
+  };
+  await expectDiagnosis(ex, "orthogonalRandomFeatures", qr(false), "multiply column i of Q by the sign of R[i][i]");
+  await expectPass(ex, "orthogonalRandomFeatures", qr(true), "QR with its signs fixed");
 });

@@ -120,7 +120,8 @@ export type PatternMaskMistake =
   | "globalColumnsOnly"
   | "notCausal"
   | "noDiagonal"
-  | "globalSeesFuture";
+  | "globalSeesFuture"
+  | "globalBypassesCausal";
 
 /** A locked mask: rows of "1"/"0" and those of named mistakes. */
 export interface PatternMaskCase {
@@ -146,6 +147,8 @@ const MASK_CAUSES: Record<PatternMaskMistake, string> = {
   noDiagonal: "your causal cut also drops the query itself (j < i); the rule: j ≤ i, a token sees itself",
   globalSeesFuture: "your global tokens see the future under causal; the rule: causal cuts every row, a global " +
     "token's too, at j ≤ i",
+  globalBypassesCausal: "your global tokens bypass the causal cut (a global query sees later keys, and every query " +
+    "sees the global keys after it); the rule: causal cuts every row at j ≤ i, global or not — apply it first",
 };
 
 /** A mask case (visible or hidden). */
@@ -355,7 +358,7 @@ const lshBuckets: ExerciseSpec<LshArgs, number[] | Int32Array | tf.Tensor> = {
 
 type ClusterArgs = [q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, centroids: number[][]];
 /** Named mistakes of causal clustered attention. */
-export type ClusterMistake = "fullAttention" | "notCausal" | "refit";
+export type ClusterMistake = "fullAttention" | "notCausal" | "refit" | "refitUnit" | "refitKeys" | "refitKeysUnit";
 
 /** A locked case: tokens, fixed centroids, the output and those of named mistakes. */
 export interface ClusterCase {
@@ -368,14 +371,18 @@ export interface ClusterCase {
   wrong?: Partial<Record<ClusterMistake, number[][]>>;
 }
 
+const REFIT = "you moved the centroids to the means of the sequence's own vectors; the rule: use the given, fixed " +
+  "centroids — centroids computed from the whole sequence depend on future tokens, and through them every " +
+  "earlier output does: causal clustering without fixed centroids leaks the future";
 const CLUSTER_CAUSES: Record<ClusterMistake, string> = {
   fullAttention: "you computed causal softmax attention over every earlier key; the rule: each query sees only " +
     "the keys of its own cluster — clustering is not exact: the weight a query would give to keys in other " +
     "clusters is simply missing",
   notCausal: "your queries also see later keys of their cluster; the rule: causal cuts every row at j ≤ i",
-  refit: "you moved the centroids to the means of the sequence's own vectors; the rule: use the given, fixed " +
-    "centroids — centroids computed from the whole sequence depend on future tokens, and through them every " +
-    "earlier output does: causal clustering without fixed centroids leaks the future",
+  refit: REFIT,
+  refitUnit: REFIT,
+  refitKeys: REFIT,
+  refitKeysUnit: REFIT,
 };
 
 /**

@@ -21,7 +21,8 @@ function patternMask(T: number, w: number, dl: number, global: number[], causal:
   };
   return Array.from({ length: T }, (_, i) =>
     Array.from({ length: T }, (_, j) => {
-      if (p.causal && bug !== "notCausal" && j > i && !(bug === "globalFuture" && g.has(i))) return false;
+      const exempt = (bug === "globalFuture" && g.has(i)) || (bug === "globalFirst" && (g.has(i) || g.has(j)));
+      if (p.causal && bug !== "notCausal" && j > i && !exempt) return false;
       if (p.causal && bug === "noDiagonal" && j === i) return false;
       if (g.has(i) && bug !== "columnsOnly") return true;
       if (g.has(j) && bug !== "rowsOnly") return true;
@@ -78,12 +79,13 @@ function clustered(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, centroids: nu
     return dists.indexOf(Math.min(...dists));
   };
   let cs = centroids;
-  if (bug === "refit") {
-    const pts = [...qa, ...ka].map(unit);
+  if (bug.startsWith("refit")) {
+    const pts = (bug.includes("Keys") ? ka : [...qa, ...ka]).map(unit);
     const a = pts.map((p) => nearest(p, centroids));
     cs = centroids.map((c, ci) => {
       const mine = pts.filter((_, p) => a[p] === ci);
-      return mine.length ? c.map((_, e) => mine.reduce((s, x) => s + x[e], 0) / mine.length) : c;
+      const mean = mine.length ? c.map((_, e) => mine.reduce((s, x) => s + x[e], 0) / mine.length) : c;
+      return bug.endsWith("Unit") ? unit(mean) : mean;
     });
   }
   const qc = qa.map((x) => nearest(unit(x), cs)), kc = ka.map((x) => nearest(unit(x), cs));
@@ -160,6 +162,7 @@ Deno.test("patternMask check names window, dilation, global and causal mistakes"
     ["notCausal", "you ignored causal"],
     ["noDiagonal", "your causal cut also drops the query itself"],
     ["globalFuture", "your global tokens see the future under causal"],
+    ["globalFirst", "your global tokens bypass the causal cut"],
   ];
   for (const [bug, cause] of planted) {
     await expectDiagnosis(
@@ -222,6 +225,9 @@ Deno.test("causalClusteredAttention check names 'clustering is exact', future ke
       ["full", "clustering is not exact"],
       ["notCausal", "your queries also see later keys of their cluster"],
       ["refit", "causal clustering without fixed centroids leaks the future"],
+      ["refitUnit", "causal clustering without fixed centroids leaks the future"],
+      ["refitKeys", "causal clustering without fixed centroids leaks the future"],
+      ["refitKeysUnit", "causal clustering without fixed centroids leaks the future"],
     ]
   ) {
     await expectDiagnosis(

@@ -169,6 +169,8 @@ function linformerCase(label: string, inputs: Inputs, n: number, d: number, dv: 
     sqrtK: linformerOut(Q, K, V, E, F, { divisor: Math.sqrt(k) }),
     noScale: linformerOut(Q, K, V, E, F, { divisor: 1 }),
     swapped: linformerOut(Q, K, V, F, E),
+    valuesWithE: linformerOut(Q, K, V, E, E),
+    keysWithF: linformerOut(Q, K, V, F, F),
     columnSoftmax: linformerOut(Q, K, V, E, F, { columns: true }),
   };
   const far = (a: Matrix, b: Matrix) => Math.max(...a.flat().map((x, i) => Math.abs(x - b.flat()[i]))) > 1e-3;

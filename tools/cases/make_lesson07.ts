@@ -88,6 +88,7 @@ function crossoverCase(d: number, dv: number, first: boolean, degenerate = false
     alwaysFaster: 1,
     notStrict: smallest((N) => 2 * d * dv * N <= (d + dv) * N * N),
     ignoresDv: smallest((N) => 2 * d * d * N < 2 * d * N * N),
+    atD: d,
     arithmeticMean: smallest((N) => N > (d + dv) / 2),
     oneProduct: smallest((N) => d * dv * N < (d + dv) * N * N),
   };

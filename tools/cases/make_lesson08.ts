@@ -51,7 +51,9 @@ function patternKeep(p: Pattern, variant = ""): Keep {
     : (i, j) => Math.abs(i - j) <= w * dl && (i - j) % dl === 0;
   return (i, j) => {
     const future = j > i;
-    if (causal && variant !== "notCausal" && future && !(variant === "globalSeesFuture" && g.has(i))) return false;
+    const exempt = (variant === "globalSeesFuture" && g.has(i)) ||
+      (variant === "globalBypassesCausal" && (g.has(i) || g.has(j)));
+    if (causal && variant !== "notCausal" && future && !exempt) return false;
     if (causal && variant === "noDiagonal" && j === i) return false;
     if (g.has(i) && variant !== "globalColumnsOnly") return true;
     if (g.has(j) && variant !== "globalRowsOnly") return true;
@@ -62,7 +64,7 @@ function patternKeep(p: Pattern, variant = ""): Keep {
 function patternMaskCase(label: string, T: number, p: Pattern, first: boolean, degenerate = false) {
   const expected = rowsOf(T, patternKeep(p));
   const variants = ["offByOne", "dilationSpan", "dilationNoGaps", "globalRowsOnly", "globalColumnsOnly"];
-  if (p.causal) variants.push("notCausal", "noDiagonal", "globalSeesFuture");
+  if (p.causal) variants.push("notCausal", "noDiagonal", "globalSeesFuture", "globalBypassesCausal");
   const wrong = Object.fromEntries(variants.map((v) => [v, rowsOf(T, patternKeep(p, v))]));
   return {
     label,
@@ -200,14 +202,23 @@ function clusterCase(label: string, q: Matrix, k: Matrix, v: Matrix, centroids: 
   // One Lloyd step on the whole sequence from the given centroids: the centroids then depend on every token.
   const points = [...q, ...k].map(unit);
   const all = [...fixed.qc, ...fixed.kc];
-  const refit = centroids.map((c, ci) => {
-    const mine = points.filter((_, p) => all[p] === ci);
-    return mine.length ? c.map((_, e) => mine.reduce((s, x) => s + x[e], 0) / mine.length) : c;
-  });
+  const means = (pts: Matrix, labels: number[], renormalise: boolean) =>
+    centroids.map((c, ci) => {
+      const mine = pts.filter((_, p) => labels[p] === ci);
+      const mean = mine.length ? c.map((_, e) => mine.reduce((s, x) => s + x[e], 0) / mine.length) : c;
+      return renormalise ? unit(mean) : mean;
+    });
+  const keys = k.map(unit);
   const wrong = {
     fullAttention: attend((i, j) => j <= i),
     notCausal: byClusters(fixed, false),
-    refit: byClusters(assign(refit)),
+    refit: byClusters(assign(means(points, all, false))),
+  };
+  // Other ways to refit (queries and keys or keys only, means renormalised or not): named where they differ.
+  const refits = {
+    refitUnit: byClusters(assign(means(points, all, true))),
+    refitKeys: byClusters(assign(means(keys, fixed.kc, false))),
+    refitKeysUnit: byClusters(assign(means(keys, fixed.kc, true))),
   };
   const same = (a: Matrix, b: Matrix) => a.every((r, i) => r.every((x, j) => Math.abs(x - b[i][j]) < 1e-6));
   const picked: Record<string, Matrix> = {};
@@ -216,6 +227,10 @@ function clusterCase(label: string, q: Matrix, k: Matrix, v: Matrix, centroids: 
     if (clash && first) {
       throw new Error(`causalClusteredAttention ${label}: "${name}" is not told apart; pick another case`);
     }
+    if (!clash) picked[name] = sig(m, 10);
+  }
+  for (const [name, m] of Object.entries(refits)) {
+    const clash = same(m, expected) || Object.entries(wrong).some(([n, o]) => n !== "refit" && same(m, o));
     if (!clash) picked[name] = sig(m, 10);
   }
   return { label, q, k, v, centroids, expected: sig(expected, 10), wrong: picked };

@@ -12,61 +12,10 @@ import { exercisesByLesson } from "../../lib/check/mod.ts";
 import { extractSubmission } from "../grading/program.ts";
 import { type Notebook, readNotebook, sourceOf, toSourceLines, writeNotebook } from "../notebook.ts";
 import { ROOT } from "../setup.ts";
+import { bug, correct, type Planted } from "./_planted.ts";
+import { LESSON05, LESSON06, LESSON07, LESSON08 } from "./planted_late.ts";
 
-/** One planted entry. */
-export interface Planted {
-  /** Unique, also the student folder name in the grader's run. */
-  id: string;
-  lesson: "01" | "02" | "03" | "04" | "05" | "06" | "07" | "08";
-  /** The exercise (function) it replaces. */
-  name: string;
-  /** A mistake, or a correct solution written another way. */
-  kind: "bug" | "correct";
-  /** For a bug: text the named cause (or the message) must contain. */
-  cause?: string;
-  /** The function declaration as the student writes it. */
-  source: string;
-  /** Other functions of the same notebook replaced too (e.g. the exercise this one calls). */
-  also?: Record<string, string>;
-  /**
-   * The mistake is in the function of `also` that this one calls: this exercise must keep its points (the mistake
-   * is charged once, to the other one) and its note name the other one (`cause`).
-   */
-  chargedOnce?: boolean;
-  /** A cell added after the set-up cell (an extra import). */
-  prelude?: string;
-}
-
-const bug = (
-  lesson: Planted["lesson"],
-  name: string,
-  id: string,
-  cause: string,
-  source: string,
-  extra: Partial<Planted> = {},
-): Planted => ({
-  id: `${lesson}-${name}-${id}`,
-  lesson,
-  name,
-  kind: "bug",
-  cause,
-  source,
-  ...extra,
-});
-const correct = (
-  lesson: Planted["lesson"],
-  name: string,
-  id: string,
-  source: string,
-  extra: Partial<Planted> = {},
-): Planted => ({
-  id: `${lesson}-${name}-${id}`,
-  lesson,
-  name,
-  kind: "correct",
-  source,
-  ...extra,
-});
+export type { Planted } from "./_planted.ts";
 
 // ---------------------------------------------------------------- lesson 01
 
@@ -862,7 +811,16 @@ const LESSON04: Planted[] = [
 ];
 
 /** The whole planted set. */
-export const PLANTED: Planted[] = [...LESSON01, ...LESSON02, ...LESSON03, ...LESSON04];
+export const PLANTED: Planted[] = [
+  ...LESSON01,
+  ...LESSON02,
+  ...LESSON03,
+  ...LESSON04,
+  ...LESSON05,
+  ...LESSON06,
+  ...LESSON07,
+  ...LESSON08,
+];
 
 const SOLUTIONS: Record<Planted["lesson"], string> = {
   "01": "01-weighted-sums.ipynb",
@@ -1009,6 +967,10 @@ if (import.meta.main) {
     let [bugs, caught, named, good, full] = [0, 0, 0, 0, 0];
     for (const [i, group] of submissions(entries).entries()) {
       const results = await notebookRoute(group, scratch, `group${i}`);
+      for (const [name, o] of results) {
+        const replaced = group.some((e) => e.name === name || (e.also && name in e.also));
+        if (!replaced && !o.full) console.log(`COLLATERAL group ${i}: the untouched ${name} lost points: ${o.text}`);
+      }
       for (const e of group) {
         const o = results.get(e.name)!;
         if (e.kind === "bug") {

@@ -21,6 +21,7 @@ export const HIDDEN_CROSSOVER_CASES: CountCase<CrossoverMistake, CrossoverArgs>[
       alwaysFaster: 1n,
       notStrict: 64n,
       ignoresDv: 97n,
+      atD: 96n,
       arithmeticMean: 73n,
       oneProduct: 33n,
     },
@@ -31,6 +32,7 @@ export const HIDDEN_CROSSOVER_CASES: CountCase<CrossoverMistake, CrossoverArgs>[
     wrong: {
       alwaysFaster: 1n,
       ignoresDv: 51n,
+      atD: 50n,
       arithmeticMean: 61n,
       oneProduct: 30n,
     },
@@ -40,7 +42,6 @@ export const HIDDEN_CROSSOVER_CASES: CountCase<CrossoverMistake, CrossoverArgs>[
     expected: 257n,
     wrong: {
       alwaysFaster: 1n,
-      notStrict: 256n,
       oneProduct: 129n,
     },
   },
