@@ -4,4 +4,6 @@
 export const DATASET_CHECKSUMS: Record<string, string> = {
   "listops seed 0, lengths 128–512": "72dfda6f9ef1879ba8b8a4f0f476b180bdd9f69b17f5b40c27a748c133c3de04",
   "pathfinder seed 0, 32×32": "e33b700bbee6e546f949a20a32ddca739568633858f49592a0b36ca613af79b8",
+  "recall seed 0, T = 64": "61c1859923e7def77b7a4848d5a8a171977914853e98870cd14c34f493dfde0a",
+  "selective copy seed 0, T = 64": "b22fe6559d6fb8d72e41c4759039f548a37a833a0d5902f836928f30b750f6fb",
 };

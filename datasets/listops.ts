@@ -17,6 +17,7 @@
  * @module
  */
 import { type Rng, rng } from "../lib/random.ts";
+import { balancedLabels } from "./_labels.ts";
 
 /** The tokens of ListOps: digits, the four operators (with their opening bracket) and the closing bracket. */
 export const LISTOPS_TOKENS = [
@@ -99,7 +100,7 @@ export function makeListOps(seed: number | string, n: number, options: ListOpsOp
   }
   const source = rng(seed);
   const trees = source.fork("trees");
-  const targets = balanced ? balancedLabels(source.fork("labels"), n) : undefined;
+  const targets = balanced ? balancedLabels(source.fork("labels"), n, 10) : undefined;
   const out: ListOpsExample[] = [];
   for (let i = 0; i < n; i++) {
     const want = targets?.[i];
@@ -211,20 +212,6 @@ function grow(
   }
   tokens.push("]");
   return { value: apply(op, args), depth: deepest + 1 };
-}
-
-/** 0–9 repeated to n labels, shuffled (Fisher–Yates) within each block of 10. */
-function balancedLabels(r: Rng, n: number): number[] {
-  const out: number[] = [];
-  for (let start = 0; start < n; start += 10) {
-    const block = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
-    for (let i = 9; i > 0; i--) {
-      const j = r.int(i + 1);
-      [block[i], block[j]] = [block[j], block[i]];
-    }
-    out.push(...block.slice(0, n - start));
-  }
-  return out;
 }
 
 function checkInt(name: string, value: number, min: number): void {

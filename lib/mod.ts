@@ -108,3 +108,4 @@ export {
 } from "./timing.ts";
 export * from "./model/mod.ts";
 export * from "./train/mod.ts";
+export * from "./lra/mod.ts";
