@@ -288,6 +288,18 @@ export function diagnoseAttention(A: number[][], c: AttentionCase): string | und
     if (!upperZero && zero((i, j) => j > i + 1) && rowsSumToOne) {
       return "your mask lets query i see key i + 1; the rule: keep j ≤ i";
     }
+    // Masked scores set to 0 (not −∞): a later key's weight is e^0/Z_i, so log(a_ij / a_i,later) = q_i·k_j/√d.
+    const zeroScores = T > 1 && A.slice(0, T - 1).every((row, i) =>
+      row.every((x, j) => {
+        if (j > i) return Math.abs(x - row[T - 1]) <= 1e-5;
+        const s = c.Q[i].reduce((acc, q, e) => acc + q * c.K[j][e], 0) / Math.sqrt(d);
+        return Math.abs(Math.log(x / row[T - 1]) - s) <= 1e-3;
+      })
+    );
+    if (!upperZero && rowsSumToOne && zeroScores) {
+      return "you put 0 at the masked scores; the rule: a score of 0 still gets weight e⁰/Z after the softmax — " +
+        "put −∞ there (e^−∞ = 0), e.g. tf.where(keep, scores, tf.fill([T, T], -Infinity))";
+    }
     if (!upperZero && rowsSumToOne) {
       return "you did not apply the causal mask; the rule: the weights of keys after the query (j > i) are 0";
     }

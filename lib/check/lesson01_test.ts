@@ -39,6 +39,7 @@ function weights(bug = "none", divisor?: (T: number, d: number) => number) {
           : j <= i);
       const grid = Array.from({ length: T }, (_, i) => Array.from({ length: T }, (_, j) => keep(i, j)));
       if (bug === "maskAfter") return tf.mul(tf.softmax(S), tf.tensor2d(grid.map((r) => r.map(Number))));
+      if (bug === "zeroScores") return tf.softmax(tf.where(tf.tensor2d(grid), S, tf.zerosLike(S)));
       if (bug === "nanMask") {
         return tf.softmax(tf.add(S, tf.mul(tf.tensor2d(grid.map((r) => r.map((k) => k ? 0 : 1))), -Infinity)));
       }
@@ -208,6 +209,7 @@ Deno.test("attentionWeights names masks, axes and thrown errors (classes 3 and 1
       ["diagonalMaskedGuarded", "you masked the diagonal (j < i)"],
       ["nextKey", "your mask lets query i see key i + 1"],
       ["noMask", "you did not apply the causal mask"],
+      ["zeroScores", "you put 0 at the masked scores"],
       ["swapped", "you kept the keys after each query"],
     ];
     for (const [bug, cause] of planted) await expectDiagnosis(ex, "attentionWeights", weights(bug), cause, bug);

@@ -187,7 +187,8 @@ export type MemoryArgs = [budgetBytes: number, heads: number, bytesPerElement: n
 export type MemoryMistake = keyof typeof MEMORY_CAUSES;
 const MEMORY_CAUSES = {
   elements: "you counted entries, not bytes; the rule: each entry takes bytesPerElement bytes",
-  roundedUp: "you rounded up, and that T no longer fits; the rule: the largest T that fits, so round down",
+  roundedUp:
+    "you rounded up (or to the nearest, which here goes up), and that T no longer fits; the rule: the largest T that fits, so round down",
   causalHalves: "you assumed a causal mask halves the memory; the rule: the whole T×T matrix is stored, its zeros " +
     "too",
   linear: "you let memory grow like T; the rule: each matrix has T² entries",

@@ -132,6 +132,7 @@ Deno.test("maxContext names every planted budget mistake", async () => {
   const planted: [string, unknown, string][] = [
     ["elements", (B: number, h: number) => Math.floor(Math.sqrt(B / h)), "you counted entries, not bytes"],
     ["rounded up", (B: number, h: number, b: number) => Math.ceil(Math.sqrt(B / (h * b))), "you rounded up"],
+    ["rounded", (B: number, h: number, b: number) => Math.round(Math.sqrt(B / (h * b))), "or to the nearest"],
     ["causal halves", (B: number, h: number, b: number) => Math.floor(Math.sqrt(2 * B / (h * b))), "halves the memory"],
     ["linear", (B: number, h: number, b: number) => Math.floor(B / (h * b)), "grow like T"],
     ["heads ignored", (B: number, _h: number, b: number) => Math.floor(Math.sqrt(B / b)), "every head stores its own"],

@@ -252,6 +252,20 @@ const LESSON01: Planted[] = [
     return e.map((x) => x / z);
   }));`),
   ),
+  bug(
+    "01",
+    "attentionWeights",
+    "mask-with-zero",
+    "you put 0 at the masked scores",
+    weightsWith(SCORES, "tf.where(keep, s, tf.zerosLike(s))"),
+  ),
+  bug(
+    "01",
+    "denseParamCount",
+    "bias-per-feature",
+    "one bias per feature",
+    dense("  return (T * d) ** 2 + d;"),
+  ),
 ];
 
 // ---------------------------------------------------------------- lesson 02
@@ -429,6 +443,13 @@ const LESSON02: Planted[] = [
     const s = k.map((kj) => qi.reduce((a, x, c) => a + x * kj[c], 0));
     return tokens[s.indexOf(Math.max(...s))];
   });`),
+  ),
+  bug(
+    "02",
+    "rowQueries",
+    "weights-first",
+    "you multiplied W_Q·X",
+    rowQ("  return tf.matMul(Wq, X);"),
   ),
 ];
 
@@ -628,6 +649,20 @@ const LESSON03: Planted[] = [
     return [tf.einsum("qk,kd->qd", weights, V2), K2, V2] as tf.Tensor2D[];
   });`),
   ),
+  bug(
+    "03",
+    "maxContext",
+    "no-sqrt",
+    "you let memory grow like T",
+    ctx("  return Math.floor(budgetBytes / (heads * bytesPerElement));"),
+  ),
+  bug(
+    "03",
+    "maxContext",
+    "round",
+    "or to the nearest",
+    ctx("  return Math.round(Math.sqrt(budgetBytes / (heads * bytesPerElement)));"),
+  ),
 ];
 
 // ---------------------------------------------------------------- lesson 04
@@ -808,6 +843,27 @@ const LESSON04: Planted[] = [
     { prelude: 'import { tf } from "attention-course";' },
   ),
   correct("04", "temperatureForMaxWeight", "calls-softmax", temp("Math.log(1e-8)", "Math.log(1e8)", 100, VIA_EX2)),
+  bug(
+    "04",
+    "rowEntropy",
+    "no-minus",
+    "you left out the minus sign",
+    entropyFn("  return weights.reduce((s, p) => s + (p > 0 ? p * Math.log(p) : 0), 0);"),
+  ),
+  bug(
+    "04",
+    "softmaxJacobian",
+    "outer-only",
+    "you left out diag(y)",
+    jac("  return y.map((yi) => y.map((yj) => -yi * yj));"),
+  ),
+  bug(
+    "04",
+    "softmaxJacobian",
+    "diagonal-y-1-y",
+    "you kept only the diagonal",
+    jac("  return y.map((yi, i) => y.map((_, j) => (i === j ? yi * (1 - yi) : 0)));"),
+  ),
 ];
 
 /** The whole planted set. */
