@@ -215,6 +215,8 @@ export interface LayerCase {
   noScale?: number[][];
   noOutputMap?: number[][];
   reshapeOnly?: number[][];
+  splitReshape?: number[][];
+  mergeReshape?: number[][];
   oneHead?: number[][];
   columnSoftmax?: number[][];
 }
@@ -227,6 +229,11 @@ const LAYER_CAUSES = {
     "the only place where the heads' results are mixed",
   reshapeOnly: "you split (and merged) the heads with a reshape alone; the rule: reshape [T, d] → [T, H, d_h] and " +
     "transpose to [H, T, d_h] — a reshape straight to [H, T, d_h] hands each head pieces of several tokens",
+  splitReshape: "you split the heads with a reshape alone (the merge is right); the rule: reshape [T, d] → " +
+    "[T, H, d_h] and transpose to [H, T, d_h] — a reshape straight to [H, T, d_h] hands each head pieces of " +
+    "several tokens",
+  mergeReshape: "you merged the heads with a reshape alone (the split is right); the rule: transpose [H, T, d_h] " +
+    "back to [T, H, d_h], then reshape to [T, d] — a reshape alone deals head h's rows out across tokens",
   oneHead: "you ran one head over all d features; the rule: H heads, each with its own softmax over its d_h " +
     "features",
   columnSoftmax: "you took the softmax down the columns (over the queries); the rule: each query's weights over " +
@@ -279,6 +286,7 @@ const multiHeadLayer: ExerciseSpec<LayerArgs, tf.Tensor | number[][]> = {
   points: 3,
   cases: LAYER_CASES.map(layerCase),
   errors: LAYER_ERRORS,
+  uses: ["splitHeads"],
 };
 
 // ---------------------------------------------------------------- 4 · kvCacheBytes

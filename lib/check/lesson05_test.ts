@@ -56,7 +56,7 @@ function layer(bug = "none") {
       const dh = d / heads;
       const split = (m: tf.Tensor2D) => {
         const p = tf.matMul(X, m);
-        return bug === "reshapeOnly"
+        return bug === "reshapeOnly" || bug === "splitReshape"
           ? tf.reshape(p, [heads, T, dh])
           : tf.transpose(tf.reshape(p, [T, heads, dh]), [1, 0, 2]);
       };
@@ -69,7 +69,9 @@ function layer(bug = "none") {
       } else {
         out = attention(q, k, v, { scale }).output; // [H, T, d_h]
       }
-      const merged = bug === "reshapeOnly" ? tf.reshape(out, [T, d]) : tf.reshape(tf.transpose(out, [1, 0, 2]), [T, d]);
+      const merged = bug === "reshapeOnly" || bug === "mergeReshape"
+        ? tf.reshape(out, [T, d])
+        : tf.reshape(tf.transpose(out, [1, 0, 2]), [T, d]);
       return bug === "noWo" ? merged : tf.matMul(merged, Wo);
     });
 }
@@ -188,6 +190,8 @@ Deno.test("multiHeadLayer names √d_model, no scale, no W_O, reshape-only heads
     ["noScale", "you did not scale the scores"],
     ["noWo", "you returned the concatenated heads"],
     ["reshapeOnly", "you split (and merged) the heads with a reshape alone"],
+    ["splitReshape", "you split the heads with a reshape alone (the merge is right)"],
+    ["mergeReshape", "you merged the heads with a reshape alone (the split is right)"],
     ["oneHead", "you ran one head over all d features"],
     ["columns", "you took the softmax down the columns"],
   ];

@@ -254,6 +254,7 @@ export function causalCase(c: CausalCase): Case<AttentionArgs> {
 const causalLinearAttention: ExerciseSpec<AttentionArgs, MatrixAnswer> = {
   points: 2,
   cases: CAUSAL_CASES.map(causalCase),
+  uses: ["linearAttention"],
 };
 
 // ---------------------------------------------------------------- 4 · linearAttentionStep

@@ -102,13 +102,18 @@ function layer(
   X: Matrix,
   W: Matrix[],
   H: number,
-  o: { divisor?: number; wo?: boolean; layout?: "right" | "reshape"; columnSoftmax?: boolean } = {},
+  o: {
+    divisor?: number;
+    wo?: boolean;
+    layout?: "right" | "reshape" | "splitReshape" | "mergeReshape";
+    columnSoftmax?: boolean;
+  } = {},
 ): Matrix {
   const [T, d] = [X.length, X[0].length], dh = d / H;
   const [Q, K, V] = W.slice(0, 3).map((w) => matmul(X, w));
   // head h as a [T, d_h] matrix; "reshape": the [T, d] numbers read in memory order as [H, T, d_h]
   const head = (M: Matrix, h: number): Matrix =>
-    o.layout === "reshape"
+    o.layout === "reshape" || o.layout === "splitReshape"
       ? Array.from({ length: T }, (_, t) => M.flat().slice((h * T + t) * dh, (h * T + t + 1) * dh))
       : cols(M, h * dh, dh);
   const outs = Array.from({ length: H }, (_, h) => {
@@ -116,7 +121,7 @@ function layer(
     return matmul(o.columnSoftmax ? softmaxColumns(s) : softmaxRows(s), head(V, h)); // [T, d_h]
   });
   // merge: "right" puts head h in columns h·d_h…; "reshape" writes the [H, T, d_h] numbers back in memory order
-  const merged: Matrix = o.layout === "reshape"
+  const merged: Matrix = o.layout === "reshape" || o.layout === "mergeReshape"
     ? Array.from({ length: T }, (_, t) => outs.flat().flat().slice(t * d, (t + 1) * d))
     : Array.from({ length: T }, (_, t) => outs.flatMap((out) => out[t]));
   return o.wo === false ? merged : matmul(merged, W[3]);
@@ -132,6 +137,8 @@ function layerCase(label: string, inputs: Inputs, T: number, d: number, H: numbe
     noScale: layer(X, W, H, { divisor: 1 }),
     noOutputMap: layer(X, W, H, { wo: false }),
     reshapeOnly: layer(X, W, H, { layout: "reshape" }),
+    splitReshape: layer(X, W, H, { layout: "splitReshape" }),
+    mergeReshape: layer(X, W, H, { layout: "mergeReshape" }),
     oneHead: layer(X, W, 1, { divisor: Math.sqrt(d) }),
     columnSoftmax: layer(X, W, H, { columnSoftmax: true }),
   };

@@ -203,6 +203,7 @@ const LESSON01: Planted[] = [
       "tf.where(tf.cast(tf.linalg.bandPart(tf.ones([T, T]), -1, 0).sub(tf.eye(T)), 'bool'), s, tf.fill([T, T], -Infinity))",
     ),
   ),
+  correct("01", "denseParamCount", "bigint", dense("  return Number((BigInt(T) * BigInt(d)) ** 2n + BigInt(T * d));")),
   correct(
     "01",
     "multiHeadParamCount",
@@ -1026,6 +1027,7 @@ if (import.meta.main) {
       for (const [name, o] of results) {
         const replaced = group.some((e) => e.name === name || (e.also && name in e.also));
         if (!replaced && !o.full) console.log(`COLLATERAL group ${i}: the untouched ${name} lost points: ${o.text}`);
+        if (o.diagnosis && !/^(you|your) [^;]+; /.test(o.diagnosis)) console.log(`PHRASING ${name}: ${o.diagnosis}`);
       }
       for (const e of group) {
         const o = results.get(e.name)!;

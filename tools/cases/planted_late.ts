@@ -184,6 +184,33 @@ export const LESSON05: Planted[] = [
     "each key–value head serves",
     cacheWith("2n * L * t * g * dh * b", false),
   ),
+  bug(
+    "05",
+    "multiHeadLayer",
+    "calls-broken-split",
+    "calls splitHeads (exercise 1), which fails its own check",
+    layer(`  const [Wq, Wk, Wv, Wo] = W;
+  const [T, d] = X.shape;
+  return tf.tidy(() => {
+    const heads3 = (m: tf.Tensor2D) => tf.tensor3d(splitHeads(tf.matMul(X, m).arraySync() as number[][], heads) as number[][][]);
+    const { output } = attention(heads3(Wq), heads3(Wk), heads3(Wv));
+    return tf.matMul(tf.reshape(tf.transpose(output, [1, 0, 2]), [T, d]), Wo);
+  });`),
+    {
+      also: {
+        splitHeads: split(`${GUARD}  const dh = X[0].length / heads;
+  return X.map((row) => Array.from({ length: heads }, (_, h) => row.slice(h * dh, (h + 1) * dh)));`),
+      },
+      chargedOnce: true,
+    },
+  ),
+  bug(
+    "05",
+    "multiHeadLayer",
+    "merge-reshape-only",
+    "with a reshape alone",
+    layerWith({ merge: "tf.reshape(heads3, [T, d])" }),
+  ),
   correct(
     "05",
     "splitHeads",
@@ -320,6 +347,13 @@ export const LESSON06: Planted[] = [
   ),
   bug("06", "spectrumFromGram", "k-plus-1", "you summed k + 1 singular values", spectrumWith({ top: "k + 1" })),
   bug("06", "spectrumFromGram", "entropy", "you returned the entropy", spectrumWith({ exp: false })),
+  bug(
+    "06",
+    "spectrumFromGram",
+    "sort-in-place",
+    "you modified an argument in place",
+    spectrumWith({ sigma: "eigenvalues.sort((a, b) => b - a).map((l) => Math.sqrt(Math.max(l, 0)))" }),
+  ),
   bug(
     "06",
     "spectrumFromGram",
@@ -675,6 +709,13 @@ export const LESSON07: Planted[] = [
   bug(
     "07",
     "linearAttention",
+    "no-feature-map",
+    "you normalised after the product without a feature map",
+    linearWith({ phiQ: "q", phiK: "k" }),
+  ),
+  bug(
+    "07",
+    "linearAttention",
     "returns-weights",
     "you returned the weight matrix",
     linear(`  return tf.tidy(() => {
@@ -718,6 +759,36 @@ export const LESSON07: Planted[] = [
     const z = tf.cumsum(fk, 0, true);
     const num = tf.squeeze(tf.matMul(tf.expandDims(fq, 1), S), [1]);
     return tf.div(num, tf.sum(tf.mul(fq, z), 1, true)) as tf.Tensor2D;
+  });`),
+  ),
+  bug(
+    "07",
+    "causalLinearAttention",
+    "calls-broken-linear",
+    "calls linearAttention (exercise 2), which fails its own check",
+    causalLin(`  const T = q.shape[0];
+  return tf.tidy(() => {
+    const rows = [];
+    for (let i = 0; i < T; i++) {
+      const prefix = (m: tf.Tensor2D) => tf.slice(m, [0, 0], [i + 1, -1]) as tf.Tensor2D;
+      rows.push(linearAttention(tf.slice(q, [i, 0], [1, -1]) as tf.Tensor2D, prefix(k), prefix(v)) as tf.Tensor2D);
+    }
+    return tf.concat(rows, 0) as tf.Tensor2D;
+  });`),
+    { also: { linearAttention: linearWith({ phiQ: "tf.elu(q)", phiK: "tf.elu(k)" }) }, chargedOnce: true },
+  ),
+  correct(
+    "07",
+    "causalLinearAttention",
+    "prefixes-via-linear",
+    causalLin(`  const T = q.shape[0];
+  return tf.tidy(() => {
+    const rows = [];
+    for (let i = 0; i < T; i++) {
+      const prefix = (m: tf.Tensor2D) => tf.slice(m, [0, 0], [i + 1, -1]) as tf.Tensor2D;
+      rows.push(linearAttention(tf.slice(q, [i, 0], [1, -1]) as tf.Tensor2D, prefix(k), prefix(v)) as tf.Tensor2D);
+    }
+    return tf.concat(rows, 0) as tf.Tensor2D;
   });`),
   ),
   bug(
@@ -1037,6 +1108,19 @@ export const LESSON08: Planted[] = [
     reach("  return mask.map((row) => [...row]);"),
   ),
   bug("08", "reachAfter", "l-minus-1", "you took L − 1 steps", reachWith("2")),
+  bug(
+    "08",
+    "reachAfter",
+    "in-place",
+    "you modified an argument in place",
+    reach(`  const T = mask.length;
+  const r = mask;
+  for (let step = 1; step < L; step++) {
+    const next = r.map((row) => Array.from({ length: T }, (_, j) => row.some((x, p) => x && mask[p][j])));
+    for (let i = 0; i < T; i++) r[i] = next[i];
+  }
+  return r;`),
+  ),
   bug("08", "reachAfter", "l-plus-1", "you took L + 1 steps", reachWith("0")),
   bug("08", "reachAfter", "shorter-paths", "you also counted paths shorter than L", reachWith("1", "L", true)),
   bug(
@@ -1158,6 +1242,13 @@ export const LESSON08: Planted[] = [
     }
   }
   return m;`),
+  ),
+  correct(
+    "08",
+    "attentionFlops",
+    "numbers",
+    flopsFn(`  const T = mask.length, kept = mask.flat().filter(Boolean).length;
+  return [4 * T * T * D, 4 * kept * D] as unknown as [bigint, bigint];`),
   ),
   correct(
     "08",
