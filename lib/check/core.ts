@@ -516,7 +516,9 @@ export function renderResult(r: CheckResult): Displayable {
     const where = r.casesPassed < r.cases
       ? `case ${r.casesPassed + 1} of ${r.cases} (${f.case})`
       : `${f.case}, after passing all ${r.cases} cases`;
-    lines.push(`✘ ${r.name}: failed on ${where} — 0/${r.maxPoints} points`);
+    // Points kept on a failure: the mistake is another exercise's, charged there (the note says which).
+    const kept = r.points > 0 ? " (not charged: see the note)" : "";
+    lines.push(`✘ ${r.name}: failed on ${where} — ${r.points}/${r.maxPoints} points${kept}`);
     lines.push(`  ${f.message}`);
     if (f.expected !== undefined) lines.push(`  expected: ${f.expected}`);
     if (f.actual !== undefined) lines.push(`  actual:   ${f.actual}`);

@@ -211,6 +211,8 @@ Deno.test("a stub reports 'not implemented'; a stub of another function is named
   const f = await runCheck(toy.usesCount, (n: number) => count(n), prior);
   assertEquals([f.status, f.points], ["failed", 1]);
   assert(f.note?.startsWith("usesCount calls count (exercise 2), which fails its own check (no)"), f.note);
+  const shown = String(bundleOf(renderResult(f))["text/plain"]).split("\n")[0];
+  assertEquals(shown, "✘ usesCount: failed on case 1 of 1 (n=3) — 1/1 points (not charged: see the note)");
   // Its source does not refer to count: judged on its own, no note.
   const alone = await runCheck(toy.usesCount, () => 7, prior);
   assertEquals([alone.points, alone.note], [0, undefined]);
