@@ -358,7 +358,14 @@ const lshBuckets: ExerciseSpec<LshArgs, number[] | Int32Array | tf.Tensor> = {
 
 type ClusterArgs = [q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, centroids: number[][]];
 /** Named mistakes of causal clustered attention. */
-export type ClusterMistake = "fullAttention" | "notCausal" | "refit" | "refitUnit" | "refitKeys" | "refitKeysUnit";
+export type ClusterMistake =
+  | "fullAttention"
+  | "notCausal"
+  | "refit"
+  | "refitUnit"
+  | "refitKeys"
+  | "refitKeysUnit"
+  | "noScale";
 
 /** A locked case: tokens, fixed centroids, the output and those of named mistakes. */
 export interface ClusterCase {
@@ -383,6 +390,7 @@ const CLUSTER_CAUSES: Record<ClusterMistake, string> = {
   refitUnit: REFIT,
   refitKeys: REFIT,
   refitKeysUnit: REFIT,
+  noScale: "you did not scale the scores; the rule: divide q·k by √d inside each cluster too, as in full attention",
 };
 
 /**
@@ -399,6 +407,15 @@ export function verifyCluster(actual: unknown, c: ClusterCase): Verdict {
   const tol = Number((1e-4 * Math.max(1, ...c.expected.flat().map(Math.abs))).toPrecision(2));
   const verdict = expectClose(got, c.expected.flat(), dv, tol);
   if (verdict.ok) return verdict;
+  // NaN exactly where a query has no key of its cluster up to it (the right output there is 0).
+  const nanRows = c.expected.map((_, i) => got.subarray(i * dv, (i + 1) * dv).some(Number.isNaN));
+  if (nanRows.some(Boolean) && nanRows.every((nan, i) => !nan || c.expected[i].every((x) => x === 0))) {
+    return {
+      ...verdict,
+      diagnosis: "you left NaN for a query whose cluster has no key up to it (softmax of a row of −∞ is 0/0); the " +
+        "rule: such a query attends to nothing, so its output is 0 — replace the NaN weights by 0, or skip the row",
+    };
+  }
   const hit = (Object.entries(c.wrong ?? {}) as [ClusterMistake, number[][]][]).find(([, w]) =>
     allClose(got, w.flat(), tol)
   );

@@ -96,9 +96,10 @@ function clustered(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, centroids: nu
       Array.from({ length: T }, (_, j) => (bug === "notCausal" || j <= i) && (bug === "full" || qc[i] === kc[j])),
   );
   return tf.tidy(() => {
-    const s = tf.div(tf.matMul(q, k, false, true), Math.sqrt(q.shape[1]));
+    const s = tf.div(tf.matMul(q, k, false, true), bug === "noScale" ? 1 : Math.sqrt(q.shape[1]));
     const masked = tf.where(tf.tensor2d(keep), s, tf.fill(s.shape, -Infinity));
     const w = tf.softmax(masked);
+    if (bug === "nan") return tf.matMul(w, v) as tf.Tensor2D;
     const safe = tf.where(tf.isNaN(w), tf.zerosLike(w), w); // a row with no key: weights 0, output 0
     return tf.matMul(safe, v) as tf.Tensor2D;
   });
@@ -228,6 +229,8 @@ Deno.test("causalClusteredAttention check names 'clustering is exact', future ke
       ["refitUnit", "causal clustering without fixed centroids leaks the future"],
       ["refitKeys", "causal clustering without fixed centroids leaks the future"],
       ["refitKeysUnit", "causal clustering without fixed centroids leaks the future"],
+      ["noScale", "you did not scale the scores; the rule: divide q·k by √d inside each cluster"],
+      ["nan", "you left NaN for a query whose cluster has no key up to it"],
     ]
   ) {
     await expectDiagnosis(

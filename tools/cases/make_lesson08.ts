@@ -182,11 +182,11 @@ function clusterCase(label: string, q: Matrix, k: Matrix, v: Matrix, centroids: 
     });
     return best;
   };
-  const attend = (keep: Keep) =>
+  const attend = (keep: Keep, divisor = Math.sqrt(d)) =>
     q.map((qi, i) => {
       const js = k.map((_, j) => j).filter((j) => keep(i, j));
       if (js.length === 0) return v[0].map(() => 0);
-      const s = js.map((j) => qi.reduce((a, x, c) => a + x * k[j][c], 0) / Math.sqrt(d));
+      const s = js.map((j) => qi.reduce((a, x, c) => a + x * k[j][c], 0) / divisor);
       const top = Math.max(...s);
       const w = s.map((x) => Math.exp(x - top));
       const total = w.reduce((a, b) => a + b, 0);
@@ -195,8 +195,8 @@ function clusterCase(label: string, q: Matrix, k: Matrix, v: Matrix, centroids: 
   // With unit centroids the nearest centroid of x and of x/‖x‖ are the same (‖x̂ − c‖² = 2 − 2x̂·c): normalising
   // is the rule, but forgetting it changes nothing here, so it is not a named mistake.
   const assign = (cs: Matrix) => ({ qc: q.map((x) => nearest(unit(x), cs)), kc: k.map((x) => nearest(unit(x), cs)) });
-  const byClusters = ({ qc, kc }: { qc: number[]; kc: number[] }, causal = true) =>
-    attend((i, j) => (!causal || j <= i) && qc[i] === kc[j]);
+  const byClusters = ({ qc, kc }: { qc: number[]; kc: number[] }, causal = true, divisor = Math.sqrt(d)) =>
+    attend((i, j) => (!causal || j <= i) && qc[i] === kc[j], divisor);
   const fixed = assign(centroids);
   const expected = byClusters(fixed);
   // One Lloyd step on the whole sequence from the given centroids: the centroids then depend on every token.
@@ -219,6 +219,7 @@ function clusterCase(label: string, q: Matrix, k: Matrix, v: Matrix, centroids: 
     refitUnit: byClusters(assign(means(points, all, true))),
     refitKeys: byClusters(assign(means(keys, fixed.kc, false))),
     refitKeysUnit: byClusters(assign(means(keys, fixed.kc, true))),
+    noScale: byClusters(fixed, true, 1),
   };
   const same = (a: Matrix, b: Matrix) => a.every((r, i) => r.every((x, j) => Math.abs(x - b[i][j]) < 1e-6));
   const picked: Record<string, Matrix> = {};

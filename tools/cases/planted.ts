@@ -425,6 +425,15 @@ const LESSON02: Planted[] = [
   return (best.arraySync() as number[]).map((j) => tokens[j]);`),
   ),
   correct("02", "rowQueries", "transpose-b", rowQ("  return tf.matMul(X, Wq, false, true);")),
+  correct(
+    "02",
+    "qkvOfToken",
+    "tensors",
+    qkv(`  return tf.tidy(() => {
+    const x = tf.tensor2d(h, [h.length, 1]);
+    return [Wq, Wk, Wv].map((W) => Array.from(tf.tensor2d(W).matMul(x).dataSync()));
+  });`),
+  ),
   correct("02", "columnScores", "chained", colS("  return Q.transpose().matMul(K).div(Math.sqrt(Q.shape[0]));")),
   correct(
     "02",
@@ -632,6 +641,19 @@ const LESSON03: Planted[] = [
   ),
   correct(
     "03",
+    "generationFlops",
+    "step-loop",
+    flops(`  const dd = BigInt(d);
+  let total = 0n;
+  for (let t = 1; t <= N; t++) {
+    const keys = BigInt(P + t); // the prompt and every token so far, this one included
+    const projections = cached ? 6n * dd * dd : 2n * dd * dd + 4n * dd * dd * keys;
+    total += projections + 4n * dd * keys;
+  }
+  return total;`),
+  ),
+  correct(
+    "03",
     "maxContext",
     "bigint-search",
     ctx(`  let T = 0n;
@@ -817,6 +839,13 @@ const LESSON04: Planted[] = [
     "calls softmaxWithTemperature (exercise 2), which fails its own check",
     temp("Math.log(1e-8)", "Math.log(1e8)", 100, VIA_EX2),
     { also: { softmaxWithTemperature: softmaxBody({ shift: false }) }, chargedOnce: true },
+  ),
+  correct("04", "dotProductStd", "root-of-variance", std("  return Math.sqrt(d * sigmaQ ** 2 * sigmaK ** 2);")),
+  correct(
+    "04",
+    "rowEntropy",
+    "filtered",
+    entropyFn("  return -weights.filter((p) => p > 0).reduce((s, p) => s + p * Math.log(p), 0);"),
   ),
   correct(
     "04",

@@ -1006,7 +1006,9 @@ const lshWith = (pick: string) =>
 const clustered = (body: string) =>
   `function causalClusteredAttention(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, centroids: number[][]): tf.Tensor2D | number[][] {\n${body}\n}`;
 /** Clustered attention with its keep rule and its centroids swapped in. */
-const clusteredWith = ({ keep = "j <= i && qc[i] === kc[j]", centres = "centroids" } = {}) =>
+const clusteredWith = (
+  { keep = "j <= i && qc[i] === kc[j]", centres = "centroids", scale = "Math.sqrt(q.shape[1])", empty = true } = {},
+) =>
   clustered(`  const unit = (x: number[]) => { const n = Math.hypot(...x); return x.map((c) => c / n); };
   const [qs, ks] = [q.arraySync().map(unit), k.arraySync().map(unit)];
   const C = ${centres};
@@ -1018,9 +1020,9 @@ const clusteredWith = ({ keep = "j <= i && qc[i] === kc[j]", centres = "centroid
   const T = qc.length;
   const keep = Array.from({ length: T }, (_, i) => Array.from({ length: T }, (_, j) => ${keep}));
   return tf.tidy(() => {
-    const scores = tf.div(tf.matMul(q, k, false, true), Math.sqrt(q.shape[1]));
+    const scores = tf.div(tf.matMul(q, k, false, true), ${scale});
     const w = tf.softmax(tf.where(tf.tensor2d(keep), scores, tf.fill([T, T], -Infinity)));
-    return tf.matMul(tf.where(tf.isNaN(w), tf.zerosLike(w), w), v) as tf.Tensor2D;
+    return tf.matMul(${empty ? "tf.where(tf.isNaN(w), tf.zerosLike(w), w)" : "w"}, v) as tf.Tensor2D;
   });`);
 const MEANS = `centroids.map((c) => {
     const mine = ks.filter((x) => {
@@ -1182,6 +1184,20 @@ export const LESSON08: Planted[] = [
     "moved-centroids",
     "you moved the centroids",
     clusteredWith({ centres: MEANS }),
+  ),
+  bug(
+    "08",
+    "causalClusteredAttention",
+    "no-scale",
+    "you did not scale the scores",
+    clusteredWith({ scale: "1" }),
+  ),
+  bug(
+    "08",
+    "causalClusteredAttention",
+    "nan-rows",
+    "you left NaN for a query whose cluster has no key",
+    clusteredWith({ empty: false }),
   ),
   bug(
     "08",
