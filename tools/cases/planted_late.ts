@@ -940,6 +940,15 @@ export const LESSON07: Planted[] = [
   ),
   correct(
     "07",
+    "positiveRandomFeatures",
+    "returns-tensor",
+    prf(`  return tf.tidy(() => {
+    const X = tf.tensor2d(x), W = tf.tensor2d(omega);
+    return tf.exp(tf.sub(tf.matMul(X, W, false, true), tf.div(tf.sum(tf.square(X), 1, true), 2))).div(Math.sqrt(omega.length));
+  }) as unknown as number[][];`),
+  ),
+  correct(
+    "07",
     "orthogonalRandomFeatures",
     "qr",
     orf(`  const r = rng(seed);
@@ -1294,6 +1303,16 @@ export const LESSON08: Planted[] = [
     const p = tf.matMul(tf.tensor2d(x), tf.tensor2d(R));
     return tf.argMax(tf.concat([p, p.neg()], 1), 1).arraySync() as number[];
   });`),
+  ),
+  correct(
+    "08",
+    "lshBuckets",
+    "typed-array",
+    lsh(`  const p = tf.matMul(tf.tensor2d(x), tf.tensor2d(R));
+  const buckets = tf.argMax(tf.concat([p, tf.neg(p)], 1), 1);
+  const out = buckets.dataSync();
+  tf.dispose([p, buckets]);
+  return out as unknown as number[];`),
   ),
   correct(
     "08",
