@@ -1,9 +1,10 @@
 /**
- * The planted set of issue 10: realistic student mistakes in lessons 01–04's exercises (each with the cause its
- * check should name) and correct solutions written differently from the reference (chained tensor methods,
- * tf.einsum, loops, other reshapes), as the function declarations a student would type into the exercise
- * notebook. tools/cases/planted_test.ts runs every entry through the notebook's checks and through the grader.
- * `deno run -A tools/cases/planted.ts` prints the tally.
+ * The planted set of issue 10: realistic student mistakes in the exercises of lessons 01–04 (here) and 05–08
+ * (planted_late.ts), each with the cause its check should name, and correct solutions written differently from
+ * the reference (chained tensor methods, tf.einsum, loops, other reshapes), as the function declarations a
+ * student would type into the exercise notebook. tools/cases/planted_test.ts runs every entry through the
+ * notebook's checks and through the grader. `deno run -A tools/cases/planted.ts [lesson …]` prints the tally of
+ * the notebook's checks, one line per entry.
  * @module
  */
 import { join } from "node:path";
