@@ -4,7 +4,10 @@
  *
  * Each helper of lib/display returns a {@linkcode Displayable}: as the last
  * expression of a cell it renders by itself; anywhere else, `await show(x)`
- * renders it now. Every bundle carries a `text/plain` fallback, so a notebook
+ * renders it now. The lessons use `await show(x)` even as the last statement:
+ * under JupyterLab's Run All, Deno's kernel (2.9) sometimes sends a cell's
+ * last-expression result after the next cell has started, and JupyterLab then
+ * shows it under that next cell. Every bundle carries a `text/plain` fallback, so a notebook
  * read where a renderer is missing (or printed from a script) still says what
  * it shows.
  * @module

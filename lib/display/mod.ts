@@ -3,7 +3,9 @@
  * plots, line and bar charts), Markdown, HTML tables, TeX and a progress bar that updates in place.
  *
  * Each helper returns a {@linkcode Displayable}: as the last expression of a cell it renders by itself;
- * anywhere else, `await show(x)` renders it now. Every bundle carries a `text/plain` fallback.
+ * anywhere else, `await show(x)` renders it now (the lessons always write `await show(x)`: under JupyterLab's Run
+ * All, Deno's kernel sometimes delivers a last-expression result after the next cell has started, and it is then
+ * shown under that cell). Every bundle carries a `text/plain` fallback.
  *
  * One colour convention for the whole course: attention weights on a sequential scale fixed at 0…1
  * ({@linkcode WEIGHT_COLORSCALE}, white to dark green), scores and every other signed matrix on a diverging
