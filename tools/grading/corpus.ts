@@ -4,9 +4,10 @@
  * crash the class's run, reach outside, forge or steal a grade, or learn the hidden cases. Each hostile case
  * states what the grade must be. Used by grade_test.ts, and to build a class for a throughput run:
  *
- *   deno run --allow-read --allow-write tools/grading/corpus.ts <dir> [--honest N] [--hostile]
+ *   deno run --allow-read --allow-write tools/grading/corpus.ts <dir> [--honest N] [--hostile [--only a,b]]
  *
- * writes N honest students (each with every graded lesson) and, with --hostile, every hostile case into <dir>.
+ * writes N honest students (each with every graded lesson) and, with --hostile, every hostile case (or those of
+ * the students named by --only) into <dir>.
  * @module
  */
 import { join } from "node:path";
@@ -14,6 +15,7 @@ import { parseArgs } from "node:util";
 import { type Notebook, readNotebook, serializeNotebook, sourceOf } from "../notebook.ts";
 import { ROOT } from "../setup.ts";
 import { exercisesByLesson } from "../../lib/check/mod.ts";
+import { hiddenCases } from "./hidden.ts";
 
 /** Points of lesson 01's exercises. */
 export const LESSON01 = {
@@ -27,10 +29,10 @@ type Name01 = keyof typeof LESSON01;
 
 /** What a hostile case's grade must be. */
 export interface Expect {
-  /** Points of these exercises (the others of lesson 01 must keep full marks, unless `othersAny`). */
-  points?: Partial<Record<Name01, number>>;
+  /** Points of these exercises (the others of the lesson must keep full marks, unless `othersAny`). */
+  points?: Partial<Record<string, number>>;
   /** A text each of these exercises' messages must contain. */
-  messages?: Partial<Record<Name01, string>>;
+  messages?: Partial<Record<string, string>>;
   /** Every exercise scores 0 and its message contains this. */
   allZero?: string;
   /** The other exercises may score anything (the submission broke its own code). */
@@ -44,11 +46,15 @@ export interface Expect {
   ungraded?: boolean;
   /** The gradebook row of this student must start so (for names that need CSV escaping). */
   csvRow?: string;
+  /** Grading this notebook takes at most this many seconds (wall clock, at the test's --timeout 8). */
+  maxSeconds?: number;
 }
 
 /** One case: a student folder, what it tries (and which issue item it covers), and the expected grade. */
 export interface Case {
   student: string;
+  /** The lesson whose grade `expect` describes (default "01"). */
+  lesson?: string;
   what: string;
   write: (dir: string, student: string) => Promise<void>;
   expect: Expect;
@@ -194,14 +200,24 @@ export interface Places {
 
 /** Every hostile case, for lesson 01 (`places`: paths the probes try). */
 export function hostileCases(places: Places): Case[] {
-  const probe = (label: string, expr: string) =>
+  // A probe is open unless it throws a denial (`denial`: the one the sandbox's own flags give, so that a probe that
+  // fails only because this machine is offline still counts as open).
+  const probe = (
+    label: string,
+    expr: string,
+    denial = "NotCapable|Requires [a-z]+ access",
+  ) =>
     `try { const r = await (async () => ${expr})(); if (r !== "denied") open.push(${JSON.stringify(label)}); } ` +
-    `catch (e) { if (!/NotCapable|PermissionDenied|Requires|not defined|is not a function|Cannot read|denied|` +
-    `not found|Module not found|import.meta|--no-remote|cached|registry|not a dependency|Could not find/i.test(String(e))) ` +
-    `open.push(${JSON.stringify(label)} + ": " + String(e).slice(0, 80)); }`;
+    `catch (e) { if (!/${denial}/i.test(String(e))) open.push(${
+      JSON.stringify(label)
+    } + ": " + String(e).slice(0, 120)); }`;
+  const notInstalled = "in the node_modules directory"; // --node-modules-dir=manual: never installed into
+  const noRemote = "A remote specifier was requested"; // --no-remote
   const hidden = `file://${ROOT}/tools/grading/hidden.ts`;
   const probes = [
     probe("read /etc/hostname", 'Deno.readTextFileSync("/etc/hostname")'),
+    probe("read /proc/self/status", 'Deno.readTextFileSync("/proc/self/status")'),
+    probe("read the grader's /proc", "Deno.readTextFileSync(`/proc/${Deno.ppid}/environ`)"),
     probe("read hidden.ts", `Deno.readTextFileSync(${JSON.stringify(hidden.slice(7))})`),
     probe("import hidden.ts", `import(${JSON.stringify(hidden)})`),
     probe("import ../tools/grading/hidden.ts", 'import("../tools/grading/hidden.ts")'),
@@ -212,7 +228,7 @@ export function hostileCases(places: Places): Case[] {
     probe("subprocess", 'new Deno.Command("/bin/sh", { args: ["-c", "true"] }).outputSync()'),
     probe("node child_process", '(await import("node:child_process")).execSync("id")'),
     probe("kill the grader", 'Deno.kill(Deno.ppid, "SIGKILL")'),
-    probe("network", 'fetch("http://127.0.0.1:9/")'),
+    probe("network", 'fetch("http://127.0.0.1:8080/")'),
     probe("tcp connect", "Deno.connect({ port: 9 })"),
     probe("listen", "Deno.listen({ port: 0 })"),
     probe("ffi", 'Deno.dlopen("libc.so.6", {})'),
@@ -225,16 +241,19 @@ export function hostileCases(places: Places): Case[] {
       "ask for permission",
       '(await Deno.permissions.request({ name: "read" })).state === "granted" ? "granted" : "denied"',
     ),
-    probe("npm package not installed", 'import("npm:left-pad@1.3.0")'),
-    probe("npm exfiltration", 'import("npm:exfil-" + "secret-data")'),
-    probe("jsr", 'import("jsr:@std/path@1")'),
-    probe("remote module", 'import("https://deno.land/std/path/mod.ts")'),
-    probe("localStorage", 'localStorage.getItem("x")'),
-    probe("Cache API", 'caches.open("x")'),
-    probe("KV store", 'Deno.openKv("kv")'),
+    probe("npm package not installed", 'import("npm:left-pad@1.3.0")', notInstalled),
+    probe("npm exfiltration", 'import("npm:exfil-" + "secret-data")', notInstalled),
+    probe("jsr", 'import("jsr:@std/path@1")', noRemote),
+    probe("remote module", 'import("https://deno.land/std/path/mod.ts")', noRemote),
+    probe("localStorage", 'localStorage.getItem("x")', "localStorage is not defined"), // none in a Worker
+    probe("Cache API", 'caches.open("x")', "caches is not defined"),
+    probe("KV store", 'Deno.openKv("kv")', "openKv is not a function"), // unstable: not enabled
   ].join("\n  ");
 
   const record = "globalThis.seen ??= []; globalThis.seen.push([T, d]);";
+  // denseParamCount's hidden inputs as `record` prints them
+  const hiddenArgs = (hiddenCases["01"].denseParamCount ?? []).map((c) => JSON.stringify(c.args()));
+  if (!hiddenArgs.length) throw new Error("lesson 01's denseParamCount has no hidden cases: update the leak cases");
   return [
     // 1. The memory watchdog, under the task's own permissions
     {
@@ -253,9 +272,11 @@ export function hostileCases(places: Places): Case[] {
       what: "1: 16 Workers growing buffers while the checked call waits",
       write: nb01({
         bodies: {
+          // The call waits without computing (Atomics.wait): spinning instead would spend the processor-time limit
+          // first on a busy machine, where the Workers get less of the processor than the spinning thread.
           denseParamCount: "const src = 'const k = []; for (;;) k.push(new Uint8Array(64 << 20).fill(1));';\n" +
             '  for (let i = 0; i < 16; i++) new Worker(`data:application/javascript,${encodeURIComponent(src)}`, { type: "module" });\n' +
-            "  const end = Date.now() + 30_000; while (Date.now() < end) { /* wait */ } return 0;",
+            "  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 30_000); return 0;",
         },
       }),
       expect: { points: { denseParamCount: 0 }, messages: { denseParamCount: "memory" } },
@@ -355,6 +376,9 @@ export function hostileCases(places: Places): Case[] {
             "Object.prototype.hasOwnProperty = () => true;",
             "globalThis.postMessage = () => {};",
             "Math.abs = () => 0;",
+            "globalThis.structuredClone = () => ({ kind: 'end' });",
+            'Promise.prototype.then = function () { throw new Error("no then"); };',
+            "Function.prototype.call = function () { return 'called'; };",
           ].join("\n"),
         ],
       }),
@@ -362,15 +386,24 @@ export function hostileCases(places: Places): Case[] {
     },
     {
       student: "getters",
-      what: "2: a Proxy that throws on every trap, and an object with throwing getters, returned",
+      what: "2: returned: a Proxy that throws on every trap, a throwing getter, a getter that never returns",
       write: nb01({
         bodies: {
           denseParamCount:
             "return new Proxy({}, { get() { throw new Error('trap'); }, getPrototypeOf() { throw new Error('trap'); }, ownKeys() { throw new Error('trap'); } }) as never;",
           multiHeadParamCount: "return { get then() { throw new Error('getter'); } } as never;",
+          causalAttentionFlops: "return { [Symbol.toPrimitive]() { throw new Error('no'); }, " +
+            "get [Symbol.toStringTag]() { for (;;) { /* never returns */ } } } as never;",
         },
       }),
-      expect: { points: { denseParamCount: 0, multiHeadParamCount: 0 } },
+      expect: {
+        points: { denseParamCount: 0, multiHeadParamCount: 0, causalAttentionFlops: 0 },
+        messages: {
+          denseParamCount: "got a value that cannot be read",
+          multiHeadParamCount: "got an object",
+          causalAttentionFlops: "did not finish within",
+        },
+      },
     },
     {
       student: "huge-return",
@@ -395,6 +428,66 @@ export function hostileCases(places: Places): Case[] {
           JSON.stringify({ nbformat: 4, cells: [{ cell_type: "code", source: 42 }] }),
         ),
       expect: { allZero: "could not be read" },
+    },
+    {
+      student: "disposed-huge",
+      what:
+        "2: a fake disposed tensor of 2^52 elements, under an exercise's name and returned (the grader rebuilds it)",
+      write: nb01({
+        cells: {
+          denseParamCount:
+            "const fake = () => Object.create(tf.Tensor.prototype, { isDisposedInternal: { value: true }, " +
+            'shape: { value: [2 ** 40, 2 ** 12] }, dtype: { value: "float32" }, size: { value: 2 ** 52 } });\n' +
+            "const denseParamCount = fake();",
+        },
+        bodies: { multiHeadParamCount: "return fake() as never;" },
+      }),
+      expect: {
+        points: { denseParamCount: 0, multiHeadParamCount: 0 },
+        messages: { denseParamCount: "expected the function denseParamCount itself" },
+      },
+    },
+    {
+      student: "deep-nesting",
+      what: "2: a cell nested 20000 brackets deep (TypeScript's parser runs out of stack)",
+      write: nb01({ late: [`const deep = ${"(".repeat(20000)}1${")".repeat(20000)};`] }),
+      expect: { feedback: ["nested too deeply"] },
+    },
+    {
+      student: "disk-fill",
+      what: "2: generated modules imported until Deno's module cache fills the disk, and a nested Worker's Cache API",
+      write: nb01({
+        cells: {
+          multiHeadParamCount: "async function multiHeadParamCount(d: number, heads: number): Promise<number> {\n" +
+            "  for (let i = 0; i < 4000; i++) {\n" +
+            '    const src = `export const x: number = ${i}; // ${"a".repeat(1 << 20)}`;\n' +
+            "    await import(`data:application/typescript,${encodeURIComponent(src)}`);\n" +
+            "  }\n  return 4 * d * d;\n}",
+        },
+        prefix: {
+          causalAttentionFlops: 'const src = \'const c = await caches.open("x"); ' +
+            'for (let i = 0; ; i++) await c.put("http://a/" + i, new Response(new Uint8Array(16 << 20)));\';\n' +
+            '  new Worker(`data:application/javascript,${encodeURIComponent(src)}`, { type: "module" });\n' +
+            "  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 30_000); // waits without computing",
+        },
+      }),
+      expect: {
+        points: { multiHeadParamCount: 0, causalAttentionFlops: 0 },
+        messages: { multiHeadParamCount: "module cache", causalAttentionFlops: "module cache" },
+      },
+    },
+    {
+      student: "checker-tamper",
+      what: "3: the course's check module, imported again, emptied of cases and worth 100 points, with a stub",
+      write: nb01({
+        bodies: { denseParamCount: 'throw new NotImplementedError("denseParamCount");' },
+        early: [
+          'const { exercisesByLesson } = await import("attention-course/check");\n' +
+          "const ex = exercisesByLesson['01'].denseParamCount as { cases: unknown[]; points: number; after?: unknown };\n" +
+          "ex.cases.length = 0;\nex.points = 100;\ndelete ex.after;",
+        ],
+      }),
+      expect: { points: { denseParamCount: 0 } },
     },
     // 3. Frames cannot be forged
     {
@@ -435,27 +528,49 @@ export function hostileCases(places: Places): Case[] {
         messages: { denseParamCount: "passed the visible cases but not the hidden cases" },
       },
     },
-    // 4. Storage
+    // 4. Storage. Workers have no localStorage; a nested Worker has the Cache API, kept under DENO_DIR.
     {
       student: "storage-a-writer",
-      what: "4: answers written to localStorage and the Cache API",
+      what: "4: the visible answers written to the Cache API by a nested Worker, at load",
       write: nb01({
         early: [
-          'try { localStorage.setItem("answers", "2,42"); } catch { /* not in a Worker */ }\n' +
-          'try { const c = await caches.open("answers"); await c.put("http://answers/", new Response("2")); } catch { /* none */ }',
+          'const put = \'const c = await caches.open("answers"); for (const [T, d] of [[1, 1], [2, 3], [4, 8], [16, 64], ' +
+          "[2048, 12288]]) await c.put(`http://answers/${T},${d}`, new Response(String((T * d) ** 2 + T * d))); " +
+          'postMessage("done");\';\n' +
+          "await new Promise((ok) => {\n" +
+          '  const w = new Worker(`data:application/javascript,${encodeURIComponent(put)}`, { type: "module" });\n' +
+          "  w.onmessage = ok;\n  setTimeout(ok, 5000);\n});",
         ],
       }),
       expect: {},
     },
     {
       student: "storage-b-reader",
-      what: "4: a stub that reads a classmate's answers from storage",
+      what: "4: a stub that reads a classmate's answers from the Cache API (through a nested Worker)",
       write: nb01({
-        bodies: {
-          denseParamCount: "let found: string | null = null;\n" +
-            '  try { found = localStorage.getItem("answers"); } catch { /* none */ }\n' +
-            "  if (found) return Number(found.split(',')[0]);\n" +
+        cells: {
+          denseParamCount: [
+            "const ask = (key: string) =>",
+            "  new Promise<string | null>((ok) => {",
+            '    const src = `const c = await caches.open("answers"); const r = await c.match("http://answers/${key}"); ' +
+            "postMessage(r ? await r.text() : null);`;",
+            '    const w = new Worker(`data:application/javascript,${encodeURIComponent(src)}`, { type: "module" });',
+            "    w.onmessage = (e) => {",
+            "      ok(e.data);",
+            "      w.terminate();",
+            "    };",
+            "  });",
+            "let waited = false; // for the classmate's notebook to load, on the first call only",
+            "async function denseParamCount(T: number, d: number): Promise<number> {",
+            "  for (let i = 0; i < (waited ? 1 : 8); i++) {",
+            "    const v = await ask(`${T},${d}`);",
+            "    if (v !== null) return Number(v);",
+            "    await new Promise((ok) => setTimeout(ok, 100));",
+            "  }",
+            "  waited = true;",
             '  throw new Error("storage empty");',
+            "}",
+          ].join("\n"),
         },
       }),
       expect: { points: { denseParamCount: 0 }, messages: { denseParamCount: "storage empty" } },
@@ -466,9 +581,10 @@ export function hostileCases(places: Places): Case[] {
       what:
         "5 and the rest: files, classmates, hidden.ts, env, subprocesses, network, FFI, sys, inspector, npm/jsr/remote imports, storage, KV",
       write: nb01({
-        bodies: {
-          denseParamCount:
-            `const open: string[] = [];\n  ${probes}\n  if (open.length) throw new Error("not denied: " + open.join("; "));\n  return (T * d) ** 2 + T * d;`,
+        cells: {
+          denseParamCount: "async function denseParamCount(T: number, d: number): Promise<number> {\n" +
+            `  const open: string[] = [];\n  ${probes}\n  if (open.length) throw new Error("not denied: " + open.join("; "));\n` +
+            "  return (T * d) ** 2 + T * d;\n}",
         },
         early: [
           'try { await import("npm:left-pad@1.3.0"); } catch { /* expected */ }',
@@ -488,7 +604,7 @@ export function hostileCases(places: Places): Case[] {
       expect: {
         points: { causalAttentionFlops: 0 },
         messages: { causalAttentionFlops: "seen=" },
-        notInFeedback: ["[3,5]", "[100,7]", "[9,11]"],
+        notInFeedback: hiddenArgs,
       },
     },
     {
@@ -519,7 +635,7 @@ export function hostileCases(places: Places): Case[] {
       expect: {
         points: { multiHeadParamCount: 0 },
         messages: { multiHeadParamCount: "not the hidden cases" },
-        notInFeedback: ["[3,5]", "[100,7]", "[9,11]"],
+        notInFeedback: hiddenArgs,
       },
     },
     // 7. self.close() and other stops, charged to the call that made them
@@ -563,7 +679,8 @@ export function hostileCases(places: Places): Case[] {
       student: "load-hang",
       what: "a module that never finishes loading: detected once",
       write: nb01({ early: ["while (true) { /* spin */ }"] }),
-      expect: { allZero: "did not finish within" },
+      // One stop at 8 s of processor time; charged once per exercise it would take at least 5 × 8 s.
+      expect: { allZero: "did not finish within", maxSeconds: 36 },
     },
     {
       student: "load-await-hang",
@@ -687,6 +804,12 @@ export function hostileCases(places: Places): Case[] {
       expect: { csvRow: `"Zoë O'Brien, ""Z"" -1",3,2,1,3,1,` },
     },
     {
+      student: "\u202Egnp.exe",
+      what: "a right-to-left override in a folder name",
+      write: nb01({}),
+      expect: { csvRow: '"\u202Egnp.exe",3,2,1,3,1,' },
+    },
+    {
       student: "l".repeat(250),
       what: "a 250-character folder name",
       write: nb01({}),
@@ -762,6 +885,37 @@ export function hostileCases(places: Places): Case[] {
       expect: {},
     })),
     {
+      student: "charged-once",
+      lesson: "04",
+      what: "issue 10 item 9: temperatureForMaxWeight calls the student's own softmaxWithTemperature, which overflows",
+      write: async (dir, student) => {
+        const nb = await solution("04");
+        for (const c of nb.cells) {
+          const src = sourceOf(c);
+          if (src.includes("function softmaxWithTemperature(")) {
+            c.source = src.replace(
+              /\/\/ BEGIN SOLUTION[\s\S]*?\/\/ END SOLUTION/,
+              "const e = logits.map((z) => Math.exp(z / tau)); // no max subtracted: overflows\n" +
+                "  const total = e.reduce((a, b) => a + b, 0);\n  return e.map((x) => x / total);",
+            );
+          }
+          const stable = /const largest = \(tau: number\) => [^\n]*/;
+          if (src.includes("function temperatureForMaxWeight(")) {
+            if (!stable.test(src)) throw new Error("the solution changed: update charged-once");
+            c.source = src.replace(
+              stable,
+              "const largest = (tau: number) => Math.max(...softmaxWithTemperature(logits, tau));",
+            );
+          }
+        }
+        await put(dir, student, lessonFile("04"), nb);
+      },
+      expect: {
+        points: { softmaxWithTemperature: 0 },
+        messages: { temperatureForMaxWeight: "charged there, once" },
+      },
+    },
+    {
       student: "repl-chained",
       what: "honest: chained tensor methods (K.transpose(), a.div(b)) and an async function",
       write: async (dir) => {
@@ -785,11 +939,16 @@ if (import.meta.main) {
   const { values, positionals } = parseArgs({
     args: Deno.args,
     allowPositionals: true,
-    options: { honest: { type: "string", default: "12" }, hostile: { type: "boolean", default: false } },
+    options: {
+      honest: { type: "string", default: "12" },
+      hostile: { type: "boolean", default: false },
+      only: { type: "string" },
+    },
   });
+  const only = values.only?.split(",");
   const [dir] = positionals;
   if (!dir) {
-    console.error("usage: corpus.ts <dir> [--honest N] [--hostile]");
+    console.error("usage: corpus.ts <dir> [--honest N] [--hostile [--only a,b]]");
     Deno.exit(2);
   }
   await Deno.mkdir(dir, { recursive: true });
@@ -797,6 +956,7 @@ if (import.meta.main) {
   let hostile = 0;
   if (values.hostile) {
     for (const c of hostileCases({ canary: join(dir, "..", "canary"), submissions: dir })) {
+      if (only && !only.includes(c.student)) continue;
       await c.write(dir, c.student);
       hostile++;
     }

@@ -201,7 +201,10 @@ export function parseWire(x: unknown, budget = { left: MAX_ELEMENTS }, depth = 0
       const d = x.disposed;
       if (!isPlainObject(d)) fail("bad disposed tensor");
       keysAre(d, ["shape", "dtype"]);
-      return { disposed: { shape: shapeOf(d.shape), dtype: dtypeOf(d.dtype) } };
+      const shape = shapeOf(d.shape);
+      // The grader rebuilds it (protocol.ts fromWire) as a tensor of that size, then disposes it.
+      if (shape.reduce((a, b) => a * b, 1) > MAX_ELEMENTS) fail("disposed tensor too large");
+      return { disposed: { shape, dtype: dtypeOf(d.dtype) } };
     }
     case "opaque":
       keysAre(x, ["opaque"]);

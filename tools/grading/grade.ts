@@ -37,7 +37,7 @@ import {
   skippedText,
   type SubmissionGrade,
 } from "./report.ts";
-import { type Limits, runSandbox, type SandboxDirs } from "./sandbox.ts";
+import { type Limits, runSandbox, runsDir, type SandboxDirs } from "./sandbox.ts";
 import { inShard, parseShard, type Shard } from "./shard.ts";
 import { fileSafe, findSubmissions, type Found, printable, type Skipped } from "./submissions.ts";
 
@@ -89,7 +89,7 @@ async function sha256(text: string): Promise<string> {
 }
 
 /** Replaces the machine's absolute paths in a message with short relative ones. */
-function relativizer(submissionsDir: string, out: string): (text: string) => string {
+export function relativizer(submissionsDir: string, out: string): (text: string) => string {
   const roots: [string, string][] = [
     [resolve(submissionsDir) + "/", ""],
     [resolve(out) + "/", "<out>/"],
@@ -144,11 +144,12 @@ export async function gradeAll(
   const log = options.log ?? (() => {});
   await Deno.mkdir(out, { recursive: true });
   return await withLock(out, log, async () => {
-    // Sandboxes' own folders: an empty HOME, and a DENO_DIR whose per-process storage is cleared here too,
-    // in case a previous grader was killed before it could.
+    // Sandboxes' own folders: an empty HOME, and the warm DENO_DIR whose per-process copies and storage are
+    // cleared here too, in case a previous grader was killed before it could.
     const dirs: SandboxDirs = { home: join(out, ".sandbox", "home"), denoDir: join(out, ".sandbox", "deno") };
-    await Deno.remove(dirs.home, { recursive: true }).catch(() => {});
-    await Deno.remove(join(dirs.denoDir, "location_data"), { recursive: true }).catch(() => {});
+    for (const d of [dirs.home, runsDir(dirs), join(dirs.denoDir, "location_data")]) {
+      await Deno.remove(d, { recursive: true }).catch(() => {});
+    }
     for (const d of [dirs.home, dirs.denoDir, join(out, "state"), join(out, "feedback")]) {
       await Deno.mkdir(d, { recursive: true });
     }
@@ -292,17 +293,23 @@ export async function writeReports(out: string, run: RunRecord, lessonNames: Rec
   await writeAtomic(join(out, "run.json"), JSON.stringify({ ...run, skipped }) + "\n");
 }
 
-/** Starts one empty sandbox: a set-up problem (backend, packages, permissions) stops the run before any grade. */
-async function preflight(options: GradeOptions): Promise<void> {
+/**
+ * Starts one sandbox that loads what every notebook imports (the grader's own cells, no student's): a set-up
+ * problem (backend, packages, permissions) stops the run before any grade, and the module caches every
+ * sandbox's copy of DENO_DIR starts from are filled.
+ */
+export async function preflight(options: GradeOptions): Promise<void> {
+  const cells = [{ cell: 1, js: 'await import("attention-course"); await import("attention-course/check");' }];
   const outcome = await runSandbox(
-    { lesson: "01", backend: options.backend, cells: [], items: [], hiddenArgs: [] },
+    { lesson: "01", backend: options.backend, cells, items: [], hiddenArgs: [] },
     options.limits,
     options.dirs,
+    { warm: true },
   );
-  if (outcome.stop || !outcome.cellErrors) {
+  if (outcome.stop || !outcome.cellErrors || outcome.cellErrors.length) {
     throw new Error(
       `Cannot grade: the sandbox did not start on the ${options.backend} backend (${
-        outcome.stop?.reason ?? "no report"
+        outcome.stop?.reason ?? outcome.cellErrors?.[0]?.error ?? "no report"
       }${outcome.stderr ? `: ${outcome.stderr.trim().split("\n").slice(-3).join(" ")}` : ""}); ` +
         "run `deno task setup` and try --backend cpu",
     );

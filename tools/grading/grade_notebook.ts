@@ -15,7 +15,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { type CheckResult, type Exercise, type PriorResults, runCheck } from "../../lib/check/core.ts";
+import { type CheckResult, type Exercise, OpaqueValue, type PriorResults, runCheck } from "../../lib/check/core.ts";
 import { exercisesByLesson } from "../../lib/check/mod.ts";
 import type { Notebook } from "../notebook.ts";
 import { type CallRecord, type Item, WALL_FACTOR, type Wire } from "./frames.ts";
@@ -23,7 +23,7 @@ import { hiddenCases } from "./hidden.ts";
 import { functionSource, notebookProgram } from "./program.ts";
 import { fromWire, replayer, toWire } from "./protocol.ts";
 import type { ExerciseGrade, SubmissionGrade } from "./report.ts";
-import { type Limits, runSandbox, type SandboxDirs, type Stop } from "./sandbox.ts";
+import { type Limits, MAX_CACHE_GROWTH, runSandbox, type SandboxDirs, type Stop } from "./sandbox.ts";
 import type { Submission } from "./submissions.ts";
 
 const MAX_NOTEBOOK_BYTES = 50 << 20;
@@ -69,6 +69,9 @@ function stopText(stop: Stop, limits: Limits): string {
       return "broke the grader's harness (e.g. replaced a built-in function it uses)";
     case "output":
       return `printed more than ${limits.maxOutputBytes >> 20} MiB of output`;
+    case "disk":
+      return `made Deno write more than ${MAX_CACHE_GROWTH >> 20} MiB to its module cache (e.g. by importing ` +
+        "many generated modules)";
     case "crash":
       return stop.oom
         ? `ran out of memory (more than ${limits.memoryMb} MiB of JavaScript objects)`
@@ -250,6 +253,15 @@ function parseNotebook(text: string): Notebook {
   return { cells, metadata: {}, nbformat: 4, nbformat_minor: 5 };
 }
 
+/** What the exercise's name held instead of a function, rebuilt for the check's message. */
+function notFunction(w: Wire): unknown {
+  try {
+    return fromWire(w);
+  } catch {
+    return new OpaqueValue("a value that cannot be rebuilt");
+  }
+}
+
 async function replayCases(
   exercise: Exercise,
   report: { records: CallRecord[]; notFunction?: Wire },
@@ -258,7 +270,7 @@ async function replayCases(
 ): Promise<CheckResult> {
   tf.engine().startScope();
   try {
-    const fn = report.notFunction !== undefined ? fromWire(report.notFunction) : replayer(report.records);
+    const fn = report.notFunction !== undefined ? notFunction(report.notFunction) : replayer(report.records);
     return await runCheck(exercise, fn, prior, source);
   } finally {
     tf.engine().endScope();

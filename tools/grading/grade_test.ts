@@ -6,7 +6,8 @@
 import { join } from "node:path";
 import { assert, assertEquals } from "../../lib/_testing.ts";
 import { ROOT } from "../setup.ts";
-import { type Case, gradedLessons, hostileCases, LESSON01, writeHonestClass } from "./corpus.ts";
+import { exercisesByLesson } from "../../lib/check/mod.ts";
+import { type Case, gradedLessons, hostileCases, writeHonestClass } from "./corpus.ts";
 import type { SubmissionGrade } from "./report.ts";
 import { fileSafe } from "./submissions.ts";
 
@@ -71,20 +72,37 @@ function fakeRegistry() {
   return { requests, url: `http://127.0.0.1:${server.addr.port}/`, close: () => server.shutdown() };
 }
 
-function checkCase(c: Case, r: SubmissionGrade | undefined, feedback: string, skipped: string, csv: string): void {
+function checkCase(
+  c: Case,
+  r: SubmissionGrade | undefined,
+  feedback: string,
+  { skipped, csv, log }: { skipped: string; csv: string; log: string },
+): void {
   const e = c.expect;
   const label = `${JSON.stringify(c.student)} (${c.what})`;
+  // Every path not graded is listed with its reason: in skipped.txt, in the output, and (inside a student's
+  // folder) in that student's feedback.
   for (const [path, reason] of e.skipped ?? []) {
     assert(
       skipped.split("\n").some((l) => l.startsWith(`${path}: `) && l.includes(reason)),
       `${label}: ${path} not listed as "${reason}" in:\n${skipped}`,
     );
+    assert(
+      log.split("\n").some((l) => l.startsWith(`not graded: ${path}: `) && l.includes(reason)),
+      `${label}: ${path} not listed in the output`,
+    );
+    if (path.includes("/")) {
+      assert(feedback.includes(`- \`${path}\`: `), `${label}: ${path} not listed in the feedback:\n${feedback}`);
+    }
   }
   if (e.ungraded) {
     assertEquals(r, undefined, `${label}: must not be graded`);
     return;
   }
   assert(r, `${label}: not graded`);
+  if (e.maxSeconds !== undefined) {
+    assert(r.seconds <= e.maxSeconds, `${label}: took ${r.seconds.toFixed(1)} s, more than ${e.maxSeconds} s`);
+  }
   const messages = Object.fromEntries(r.grades.map((g) => [g.name, g.message ?? ""]));
   const detail = `${label}: ${JSON.stringify(r.grades.map((g) => [g.name, g.points, g.message]))}`;
   assert(!Object.values(messages).some((m) => m.includes("grader failed")), `${label}: a grader error`);
@@ -96,12 +114,12 @@ function checkCase(c: Case, r: SubmissionGrade | undefined, feedback: string, sk
     return;
   }
   const got = points(r);
-  for (const [name, full] of Object.entries(LESSON01)) {
-    const want = e.points?.[name as keyof typeof LESSON01] ?? (e.othersAny ? undefined : full);
+  for (const { name, points: full } of Object.values(exercisesByLesson[c.lesson ?? "01"])) {
+    const want = e.points?.[name] ?? (e.othersAny ? undefined : full);
     if (want !== undefined) assertEquals(got[name], want, `${detail}\n${name}`);
   }
   for (const [name, text] of Object.entries(e.messages ?? {})) {
-    assert(messages[name].includes(text), `${detail}\nexpected "${text}" in ${name}'s message`);
+    assert(text && messages[name]?.includes(text), `${detail}\nexpected "${text}" in ${name}'s message`);
   }
   for (const text of e.feedback ?? []) {
     assert(feedback.includes(text), `${label}: "${text}" not in feedback:\n${feedback}`);
@@ -151,7 +169,7 @@ Deno.test({
       for (const c of cases) {
         const feedback = await Deno.readTextFile(join(out, "feedback", `${fileSafe(c.student)}.md`)).catch(() => "");
         try {
-          checkCase(c, await state(out, c.student), feedback, skipped, csv);
+          checkCase(c, await state(out, c.student, c.lesson), feedback, { skipped, csv, log });
         } catch (err) {
           failures.push(err instanceof Error ? err.message : String(err));
         }
@@ -257,6 +275,9 @@ Deno.test({
         /^location_data\/(web_cache\/)?[0-9a-f]{64}/.test(n)
       );
       assertEquals(storage, [], "no sandbox's storage is left behind");
+      // Nor any process's copy of the module cache (the killed grader's were removed when the next one started).
+      const copies = await listing(join(out, ".sandbox", "runs"), 1).catch(() => []); // none: no folder
+      assertEquals(copies, [], "a sandbox's module cache is left behind");
     } finally {
       await Deno.remove(tmp, { recursive: true }).catch(() => {});
     }

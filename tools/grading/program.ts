@@ -47,26 +47,38 @@ export function notebookProgram(nb: Notebook): Program {
     number++;
     const source = sourceOf(cell);
     if (!source.trim()) continue;
-    const out = ts.transpileModule(source, {
-      reportDiagnostics: true,
-      compilerOptions: {
-        target: ts.ScriptTarget.ES2022,
-        module: ts.ModuleKind.ESNext,
-        verbatimModuleSyntax: true, // keep every import not marked `type`, as the kernel does
-        removeComments: false,
-      },
-    });
-    const error = out.diagnostics?.find((d) => d.category === ts.DiagnosticCategory.Error);
-    if (error) {
+    try {
+      prepareCell(program, number, source, checkNames);
+    } catch (err) {
+      // TypeScript's parser recurses: a cell nested very deeply (thousands of brackets) runs it out of stack.
       program.unparsable.push({
         cell: number,
-        error: `SyntaxError: ${ts.flattenDiagnosticMessageText(error.messageText, " ")}`,
+        error: `the grader could not read this cell (${err instanceof RangeError ? "nested too deeply" : err})`,
       });
-      continue;
     }
-    program.cells.push({ cell: number, js: replCell(out.outputText, checkNames) });
   }
   return program;
+}
+
+function prepareCell(program: Program, number: number, source: string, checkNames: Set<string>): void {
+  const out = ts.transpileModule(source, {
+    reportDiagnostics: true,
+    compilerOptions: {
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.ESNext,
+      verbatimModuleSyntax: true, // keep every import not marked `type`, as the kernel does
+      removeComments: false,
+    },
+  });
+  const error = out.diagnostics?.find((d) => d.category === ts.DiagnosticCategory.Error);
+  if (error) {
+    program.unparsable.push({
+      cell: number,
+      error: `SyntaxError: ${ts.flattenDiagnosticMessageText(error.messageText, " ")}`,
+    });
+    return;
+  }
+  program.cells.push({ cell: number, js: replCell(out.outputText, checkNames) });
 }
 
 /**

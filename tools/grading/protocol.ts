@@ -44,7 +44,12 @@ export function toWire(x: unknown, budget = { left: MAX_ELEMENTS / 4 }): Wire {
     if (typeof x === "number") return num(x);
     if (typeof x === "bigint") return { big: x.toString() };
     if (x instanceof tf.Tensor) {
-      if (x.isDisposed) return { disposed: { shape: [...x.shape], dtype: x.dtype } };
+      if (x.isDisposed) {
+        const shape = [...x.shape];
+        return shape.reduce((a, b) => a * b, 1) <= MAX_ELEMENTS
+          ? { disposed: { shape, dtype: x.dtype } }
+          : { opaque: `a disposed tensor of shape [${shape}] (too large to record)` };
+      }
       if ((budget.left -= x.size) < 0) return { opaque: `a tensor of shape [${x.shape}] (too large to record)` };
       const values = Array.from(x.dataSync() as ArrayLike<number | string>, (v) => typeof v === "number" ? num(v) : v);
       return { tensor: { shape: [...x.shape], dtype: x.dtype, v: values } };
@@ -132,7 +137,7 @@ export function recorder(
       records.push({ threw: errorInfo(err), ...mutated() });
       throw err;
     }
-    if (result !== null && typeof result === "object" && typeof (result as { then?: unknown }).then === "function") {
+    if (isThenable(result)) {
       const index = records.push({ pending: true, async: true }) - 1;
       return handled(
         Promise.resolve(result).then(
@@ -147,6 +152,19 @@ export function recorder(
     records.push({ ok: toWire(result, budget), ...mutated() });
     return result;
   };
+}
+
+/**
+ * Whether runCheck awaits the value (as lib/check/core.ts decides: a `then` getter that throws, as a hostile
+ * Proxy's does, makes it a plain value, recorded as such, not an error of the recorder's).
+ */
+function isThenable(x: unknown): boolean {
+  try {
+    return x !== null && (typeof x === "object" || typeof x === "function") &&
+      typeof (x as { then?: unknown }).then === "function";
+  } catch {
+    return false;
+  }
 }
 
 function errorInfo(err: unknown): { name: string; message: string } {

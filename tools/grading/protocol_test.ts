@@ -297,3 +297,22 @@ for (const lesson of Object.keys(exercisesByLesson)) {
     },
   });
 }
+
+Deno.test("recorder: a result whose `then` getter throws is a value, recorded, as runCheck takes it", () => {
+  const records: CallRecord[] = [];
+  const proxy = new Proxy({}, {
+    get() {
+      throw new Error("trap");
+    },
+  });
+  const thenGetter = {
+    get then() {
+      throw new Error("getter");
+    },
+  };
+  const fn = recorder((x: unknown) => x, records);
+  assertEquals(fn(proxy), proxy);
+  assertEquals(fn(thenGetter), thenGetter);
+  assertEquals(records.length, 2, "both calls recorded (the grader would otherwise answer 'no result was recorded')");
+  for (const r of records) assert("ok" in r && typeof r.ok === "object" && r.ok !== null && "opaque" in r.ok);
+});

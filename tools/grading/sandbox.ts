@@ -5,11 +5,16 @@
  *
  * The subprocess resolves modules from the course's deno.json, lockfile and node_modules only (`--frozen
  * --cached-only --no-remote`, node_modules read-only and never installed into), with an empty HOME (no .npmrc
- * of the instructor's) and a DENO_DIR of the grader's own; its localStorage and Cache API live under a fresh
- * `--location` per process, deleted when it ends.
+ * of the instructor's). Deno writes its caches (transpiled and compiled modules, dependency analyses, the Cache
+ * API's storage) into DENO_DIR without asking for any permission, and a submission decides what it loads
+ * (`import("data:…")` of generated modules, a nested Worker's `caches`): so each process gets its own copy of
+ * the grader's warm DENO_DIR ({@linkcode SandboxDirs.denoDir}, filled once by trusted code, see
+ * {@linkcode runSandbox}'s `warm`), which is watched for growth (at most {@linkcode MAX_CACHE_GROWTH} bytes) and
+ * deleted when the process ends. Nothing one process writes there reaches another process, or fills the disk.
+ * Its localStorage and Cache API also live under a fresh `--location` per process.
  * @module
  */
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { ROOT } from "../setup.ts";
 import {
   type CallRecord,
@@ -40,9 +45,15 @@ export interface Limits {
 export interface SandboxDirs {
   /** An empty folder: the sandboxes' HOME and working folder. */
   home: string;
-  /** The sandboxes' DENO_DIR (module caches, and per-process storage that is deleted after each process). */
+  /**
+   * The sandboxes' warm DENO_DIR (module caches): each process runs on a copy of it, in a folder beside it
+   * (`<dirname>/runs/`), deleted after the process.
+   */
   denoDir: string;
 }
+
+/** Bytes a sandbox process may add to its copy of DENO_DIR (an honest notebook adds next to nothing). */
+export const MAX_CACHE_GROWTH = 128 << 20;
 
 /** One attempt's work. */
 export interface SandboxRequest {
@@ -61,7 +72,7 @@ export interface SandboxRequest {
 /** Why an attempt ended early; `item` is the request's item in progress (null: while loading the cells). */
 export interface Stop {
   item: number | null;
-  reason: StopReason | "output" | "crash";
+  reason: StopReason | "output" | "disk" | "crash";
   /** While loading: the cell being evaluated. */
   cell?: number;
   /** For "memory": the resident memory measured, in MiB. */
@@ -116,18 +127,81 @@ export function sandboxArgs(origin: string, limits: Limits): string[] {
   ];
 }
 
-/** Runs one attempt; never throws because of the submission. */
-export async function runSandbox(request: SandboxRequest, limits: Limits, dirs: SandboxDirs): Promise<SandboxOutcome> {
+/** The folder that holds the sandbox processes' copies of DENO_DIR. */
+export function runsDir(dirs: SandboxDirs): string {
+  return join(dirname(dirs.denoDir), "runs");
+}
+
+/** Copies a folder tree (regular files and folders only); returns the bytes copied. */
+async function copyTree(from: string, to: string): Promise<number> {
+  await Deno.mkdir(to, { recursive: true });
+  let bytes = 0;
+  for await (const e of Deno.readDir(from)) {
+    if (e.name === "location_data") continue; // storage: never carried from one process to another
+    if (e.isDirectory) bytes += await copyTree(join(from, e.name), join(to, e.name));
+    else if (e.isFile) {
+      await Deno.copyFile(join(from, e.name), join(to, e.name));
+      bytes += (await Deno.stat(join(to, e.name))).size;
+    }
+  }
+  return bytes;
+}
+
+/** The bytes of the regular files under `dir` (entries that vanish meanwhile count as empty). */
+async function treeSize(dir: string): Promise<number> {
+  let bytes = 0;
+  try {
+    for await (const e of Deno.readDir(dir)) {
+      const path = join(dir, e.name);
+      if (e.isDirectory) bytes += await treeSize(path);
+      else if (e.isFile) bytes += await Deno.stat(path).then((s) => s.size, () => 0);
+    }
+  } catch { /* removed meanwhile */ }
+  return bytes;
+}
+
+/**
+ * Runs one attempt; never throws because of the submission.
+ *
+ * @param warm Run on `dirs.denoDir` itself rather than a copy, to fill the caches every copy starts from: only
+ *   for requests whose cells are the grader's own (the preflight), never a submission's.
+ */
+export async function runSandbox(
+  request: SandboxRequest,
+  limits: Limits,
+  dirs: SandboxDirs,
+  { warm = false } = {},
+): Promise<SandboxOutcome> {
   const nonce = crypto.randomUUID();
   const origin = `http://s${crypto.randomUUID().replaceAll("-", "")}.invalid`;
+  const denoDir = warm ? dirs.denoDir : join(runsDir(dirs), crypto.randomUUID());
+  try {
+    const base = warm ? 0 : await copyTree(dirs.denoDir, denoDir);
+    return await runIn(request, limits, dirs.home, denoDir, origin, nonce, warm ? undefined : base);
+  } finally {
+    if (warm) await removeStorage(denoDir, origin);
+    else await Deno.remove(denoDir, { recursive: true }).catch(() => {});
+  }
+}
+
+async function runIn(
+  request: SandboxRequest,
+  limits: Limits,
+  home: string,
+  denoDir: string,
+  origin: string,
+  nonce: string,
+  /** The copy's size at the start (undefined: not watched). */
+  base: number | undefined,
+): Promise<SandboxOutcome> {
   const child = new Deno.Command(Deno.execPath(), {
     args: sandboxArgs(origin, limits),
-    cwd: dirs.home,
+    cwd: home,
     clearEnv: true,
     env: {
       NO_COLOR: "1",
-      HOME: dirs.home,
-      DENO_DIR: dirs.denoDir,
+      HOME: home,
+      DENO_DIR: denoDir,
       DENO_NO_UPDATE_CHECK: "1",
       ATTN_BACKEND: request.backend,
     },
@@ -150,6 +224,14 @@ export async function runSandbox(request: SandboxRequest, limits: Limits, dirs: 
       child.kill("SIGKILL");
     } catch { /* already gone */ }
   };
+  // The copy of DENO_DIR may not grow without bound (the disk is the class's).
+  let watching = false;
+  const diskWatch = base === undefined ? undefined : setInterval(async () => {
+    if (watching) return;
+    watching = true;
+    if ((await treeSize(denoDir)) - base > MAX_CACHE_GROWTH) end({ item: inProgress(), reason: "disk" });
+    watching = false;
+  }, 250);
   // A backstop: the sandbox times every item itself.
   const deadline = setTimeout(
     () => end({ item: inProgress(), reason: "timeout" }),
@@ -243,6 +325,7 @@ export async function runSandbox(request: SandboxRequest, limits: Limits, dirs: 
   await Promise.all([readStdout(), readStderr()]).catch(() => {});
   const status = await child.status;
   clearTimeout(deadline);
+  clearInterval(diskWatch);
   await stdin.close().catch(() => {});
   if (!ended && !outcome.stop) {
     const oom = /out of memory|Allocation failed|OOM/i.test(stderrTail) || status.signal === "SIGABRT" ||
@@ -263,7 +346,6 @@ export async function runSandbox(request: SandboxRequest, limits: Limits, dirs: 
     if (outcome.stop && cell !== undefined) outcome.stop.cell = cell;
   }
   outcome.stderr = stderrTail;
-  await removeStorage(dirs.denoDir, origin);
   return outcome;
 }
 
