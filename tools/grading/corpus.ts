@@ -489,6 +489,18 @@ export function hostileCases(places: Places): Case[] {
       }),
       expect: { points: { denseParamCount: 0 } },
     },
+    {
+      student: "many-cells",
+      what: "2: 6000 code cells (each one the grader transpiles, outside the sandbox's limits)",
+      write: nb01({ late: Array.from({ length: 6000 }, (_, i) => `const scratch${i} = ${i};`) }),
+      expect: { allZero: "more than 2000 code cells" },
+    },
+    {
+      student: "huge-cell",
+      what: "2: a 6 MiB cell",
+      write: nb01({ late: [`const table = [${"1,".repeat(3 << 20)}];`] }),
+      expect: { allZero: "MiB of code" },
+    },
     // 3. Frames cannot be forged
     {
       student: "forger",

@@ -27,6 +27,9 @@ import { type Limits, MAX_CACHE_GROWTH, runSandbox, type SandboxDirs, type Stop 
 import type { Submission } from "./submissions.ts";
 
 const MAX_NOTEBOOK_BYTES = 50 << 20;
+/** Limits on what the grader transpiles for one notebook (~0.5 ms per cell, ~1 s per MiB here). */
+const MAX_CODE_CELLS = 2000;
+const MAX_CODE_CHARS = 4 << 20;
 
 /** How to grade. */
 export interface GradeOptions {
@@ -108,6 +111,11 @@ export async function gradeSubmission(sub: Submission, options: GradeOptions, ha
       `the notebook could not be read: ${options.relativize(err instanceof Error ? err.message : String(err))}`,
     );
   }
+  // The grader prepares every cell (TypeScript's transpiler) in its own process, outside any sandbox's limits.
+  const code = nb.cells.filter((c) => c.cell_type === "code").map((c) => String(c.source));
+  if (code.length > MAX_CODE_CELLS) return allZero(`the notebook has more than ${MAX_CODE_CELLS} code cells`);
+  const codeChars = code.reduce((n, s) => n + s.length, 0);
+  if (codeChars > MAX_CODE_CHARS) return allZero(`the notebook has more than ${MAX_CODE_CHARS >> 20} MiB of code`);
   const program = notebookProgram(nb);
 
   // Items: every exercise's visible cases, then every exercise's hidden cases (their arguments only).
