@@ -87,6 +87,7 @@ function stopText(stop: Stop, limits: Limits): string {
 /** Grades one notebook; never throws because of the submission. */
 export async function gradeSubmission(sub: Submission, options: GradeOptions, hash = ""): Promise<SubmissionGrade> {
   const t0 = performance.now();
+  let sandboxes = 0;
   const exercises = exercisesByLesson[sub.lesson] ?? {};
   const names = Object.keys(exercises);
   const result = (grades: ExerciseGrade[], notes: string[] = []): SubmissionGrade => ({
@@ -97,6 +98,7 @@ export async function gradeSubmission(sub: Submission, options: GradeOptions, ha
     grades,
     notes,
     seconds: (performance.now() - t0) / 1000,
+    sandboxes,
   });
   const allZero = (message: string) => result(names.map((n) => errorGrade(exercises[n], message)));
 
@@ -159,6 +161,7 @@ export async function gradeSubmission(sub: Submission, options: GradeOptions, ha
       if (!remaining.length) break;
     }
     const request = remaining;
+    sandboxes++;
     const outcome = await runSandbox(
       {
         lesson: sub.lesson,

@@ -100,8 +100,8 @@ function checkCase(
     return;
   }
   assert(r, `${label}: not graded`);
-  if (e.maxSeconds !== undefined) {
-    assert(r.seconds <= e.maxSeconds, `${label}: took ${r.seconds.toFixed(1)} s, more than ${e.maxSeconds} s`);
+  if (e.maxSandboxes !== undefined) {
+    assert((r.sandboxes ?? 0) <= e.maxSandboxes, `${label}: ${r.sandboxes} sandboxes, more than ${e.maxSandboxes}`);
   }
   const messages = Object.fromEntries(r.grades.map((g) => [g.name, g.message ?? ""]));
   const detail = `${label}: ${JSON.stringify(r.grades.map((g) => [g.name, g.points, g.message]))}`;

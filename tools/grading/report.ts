@@ -34,6 +34,8 @@ export interface SubmissionGrade {
   /** Notes for the student, e.g. cells that threw when the grader ran the notebook. */
   notes: string[];
   seconds: number;
+  /** Sandbox processes the grading took (attempts; a stop is re-tried in a fresh one, see grade_notebook.ts). */
+  sandboxes?: number;
 }
 
 // deno-lint-ignore no-control-regex
