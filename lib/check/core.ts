@@ -184,8 +184,9 @@ export function refersTo(source: string | undefined, name: string): boolean | un
 /**
  * When the exercise failed and a function it may call has not passed its own check. A function that calls one
  * that fails its own check is not charged again: the mistake is charged once, there, and this exercise keeps its
- * points (its status stays "failed" and the note says it could not be judged). One whose source does not refer
- * to the other is judged on its own; where the source is unknown, the note says both possibilities.
+ * points — at most as many as the other one lost, so that breaking the other never pays — its status stays
+ * "failed" and the note says it could not be judged. One whose source does not refer to the other is judged on
+ * its own; where the source is unknown, the note says both possibilities.
  */
 function withNote<A extends unknown[]>(
   result: CheckResult,
@@ -203,13 +204,16 @@ function withNote<A extends unknown[]>(
       : `fails its own check (${p.failure?.message})`;
     const local = result.failure?.diagnosis;
     if (calls && p.status === "failed") {
+      const kept = Math.min(exercise.points, p.maxPoints - p.points);
+      const of = kept === exercise.points ? "its" : `${kept} of its`;
       return {
         ...result,
-        points: exercise.points,
+        points: kept,
         failure: result.failure && { ...result.failure, diagnosis: undefined },
         note: `${exercise.name} calls ${sibling(exercise, name)}, which ${why}: that mistake is named and charged ` +
-          `there, once, so ${exercise.name} keeps its ${exercise.points} point${exercise.points === 1 ? "" : "s"} ` +
-          `for now — fix ${name}, then run this check again to see whether ${exercise.name} itself is right` +
+          `there, once, so ${exercise.name} keeps ${of} ${exercise.points} point${exercise.points === 1 ? "" : "s"} ` +
+          `for now${kept < exercise.points ? ` (no more than ${name} lost)` : ""} — fix ${name}, then run this ` +
+          `check again to see whether ${exercise.name} itself is right` +
           (local ? ` (if the failure is its own: ${local})` : ""),
       };
     }

@@ -219,6 +219,12 @@ Deno.test("a stub reports 'not implemented'; a stub of another function is named
   // The grader's replayer has no source of its own: the source comes from the notebook's cells.
   const replayed = await runCheck(toy.usesCount, () => 7, prior, "function usesCount(n) { return count(n) + 1; }");
   assertEquals(replayed.points, 1);
+  // Keeping points is capped at what the other exercise lost: breaking a 1-point exercise cannot buy 3 points.
+  const spec = { points: toy.count.points, cases: toy.count.cases } as ExerciseSpec<[n: number], number>;
+  const capped = lesson("98", { count: spec, big: { ...spec, points: 3, uses: ["count"] } });
+  const cap = await runCheck(capped.big, (n: number) => count(n), new Map([["count", failedPrior]]));
+  assertEquals(cap.points, 1);
+  assert(cap.note?.includes("keeps 1 of its 3 points for now (no more than count lost)"), cap.note);
   // refersTo: a call or a mention by name; a method of the same name or a longer name is not one.
   assertEquals(refersTo(undefined, "count"), undefined);
   const refers = ["x.count(n)", "x?.count(n)", "recount(n)", "count(n)", "f(...count(n))", "[1].map(count)"]

@@ -991,8 +991,8 @@ export async function writeSubmissions(dir: string, groups: Planted[][]): Promis
 export interface Outcome {
   /** Full marks for the exercise, and passed. */
   full: boolean;
-  /** Its points were kept (passed, or not charged for another exercise's mistake). */
-  kept: boolean;
+  /** Points it kept (all when passed; some when not charged for another exercise's mistake). */
+  points: number;
   /** Everything the student reads about it: message, cause, note. */
   text: string;
   /** The named cause, if any (for the phrasing check). */
@@ -1024,7 +1024,7 @@ export async function notebookRoute(group: Planted[], scratch: string, tag: stri
     const f = r.failure;
     out.set(name, {
       full: r.status === "passed" && r.points === r.maxPoints,
-      kept: r.points === r.maxPoints,
+      points: r.points,
       text: [f?.message, f?.expected, f?.actual, f?.diagnosis, r.note].filter(Boolean).join(" | "),
       diagnosis: f?.diagnosis,
     });
@@ -1034,11 +1034,12 @@ export async function notebookRoute(group: Planted[], scratch: string, tag: stri
 
 /**
  * Whether a mistake was caught and its cause named. A mistake is caught when the exercise loses points; one in an
- * earlier exercise that this one calls (`chargedOnce`) is handled when this one keeps its points and names the other.
+ * earlier exercise that this one calls (`chargedOnce`) is handled when this one keeps points (all of them, or as
+ * many as the other lost) and names the other.
  */
 export function judge(e: Planted, o: Outcome): { caught: boolean; named: boolean } {
   if (e.chargedOnce) {
-    const handled = o.kept && o.text.includes(e.cause!);
+    const handled = o.points > 0 && o.text.includes(e.cause!);
     return { caught: handled, named: handled };
   }
   return { caught: !o.full, named: !o.full && o.text.includes(e.cause!) };

@@ -51,7 +51,7 @@ Deno.test({
           const replaced = group.some((e) => e.name === name || (e.also && name in e.also));
           if (!replaced && !o.full) collateral.push(`group ${i}: the untouched ${name} lost points: ${o.text}`);
           const broken = group.find((e) => e.chargedOnce && e.also && name in e.also);
-          if (broken && o.kept) collateral.push(`group ${i}: ${name}, broken for ${broken.id}, kept its points`);
+          if (broken && o.full) collateral.push(`group ${i}: ${name}, broken for ${broken.id}, kept its points`);
         }
       }
       // Route 2: deno task grade on a submissions folder.
@@ -66,7 +66,7 @@ Deno.test({
           const entry = group.find((e) => e.name === g.name);
           const o = {
             full: g.status === "passed" && g.points === g.maxPoints,
-            kept: g.points === g.maxPoints,
+            points: g.points,
             text: g.message ?? "",
           };
           if (entry) graded.set(entry.id, o);
