@@ -454,16 +454,23 @@ export function hostileCases(places: Places): Case[] {
       expect: { feedback: ["nested too deeply"] },
     },
     {
-      student: "disk-fill",
-      what: "2: generated modules imported until Deno's module cache fills the disk, and a nested Worker's Cache API",
+      student: "disk-fill-imports",
+      what: "2: generated modules imported (in a cell) until Deno's module cache would fill the disk",
       write: nb01({
-        cells: {
-          multiHeadParamCount: "async function multiHeadParamCount(d: number, heads: number): Promise<number> {\n" +
-            "  for (let i = 0; i < 4000; i++) {\n" +
-            '    const src = `export const x: number = ${i}; // ${"a".repeat(1 << 20)}`;\n' +
-            "    await import(`data:application/typescript,${encodeURIComponent(src)}`);\n" +
-            "  }\n  return 4 * d * d;\n}",
-        },
+        // In a cell, not a function: a function's Promise may take only 5 s, which a busy machine could spend
+        // before the cache grows by 128 MiB.
+        early: [
+          "for (let i = 0; i < 4000; i++) {\n" +
+          '  const src = `export const x: number = ${i}; // ${"a".repeat(1 << 20)}`;\n' +
+          "  await import(`data:application/typescript,${encodeURIComponent(src)}`);\n}",
+        ],
+      }),
+      expect: { allZero: "cache folder" },
+    },
+    {
+      student: "disk-fill-cache",
+      what: "2: a nested Worker's Cache API filled while the checked call waits",
+      write: nb01({
         prefix: {
           causalAttentionFlops: 'const src = \'const c = await caches.open("x"); ' +
             'for (let i = 0; ; i++) await c.put("http://a/" + i, new Response(new Uint8Array(16 << 20)));\';\n' +
@@ -471,10 +478,7 @@ export function hostileCases(places: Places): Case[] {
             "  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 30_000); // waits without computing",
         },
       }),
-      expect: {
-        points: { multiHeadParamCount: 0, causalAttentionFlops: 0 },
-        messages: { multiHeadParamCount: "module cache", causalAttentionFlops: "module cache" },
-      },
+      expect: { points: { causalAttentionFlops: 0 }, messages: { causalAttentionFlops: "cache folder" } },
     },
     {
       student: "checker-tamper",

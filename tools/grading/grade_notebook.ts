@@ -73,8 +73,8 @@ function stopText(stop: Stop, limits: Limits): string {
     case "output":
       return `printed more than ${limits.maxOutputBytes >> 20} MiB of output`;
     case "disk":
-      return `made Deno write more than ${MAX_CACHE_GROWTH >> 20} MiB to its module cache (e.g. by importing ` +
-        "many generated modules)";
+      return `made Deno write more than ${MAX_CACHE_GROWTH >> 20} MiB to its cache folder (by importing many ` +
+        "generated modules, or through the Cache API)";
     case "crash":
       return stop.oom
         ? `ran out of memory (more than ${limits.memoryMb} MiB of JavaScript objects)`
