@@ -9,7 +9,10 @@
  *
  * The suite imports {@linkcode browserTest}; to look at any lessons' plots:
  *
- *     deno run --allow-all tools/browser_check.ts notebooks/03-the-attention-matrix.ipynb [more.ipynb …]
+ *     deno run --allow-all tools/browser_check.ts [--kernel attention-course-tslab] notebooks/03-the-attention-matrix.ipynb [more.ipynb …]
+ *
+ * `--kernel` runs the lessons on another registered kernel (default: Deno's, "attention-course"); the scratch copy's
+ * kernelspec is set to it and screenshots go to `.browser-test/<lesson>-<kernel>/`.
  *
  * Works on scratch copies in .browser-test/_work/ (so the committed notebook is
  * never written). Needs Chromium: Debian's `chromium` (or CHROMIUM_PATH).
@@ -17,7 +20,7 @@
  */
 import { chromium, type Page } from "playwright-core";
 import { basename, join } from "node:path";
-import { ROOT, venvBin } from "./setup.ts";
+import { KERNEL_NAME, ROOT, venvBin } from "./setup.ts";
 
 /** What the browser check saw. */
 export interface BrowserResult {
@@ -31,9 +34,28 @@ export interface BrowserResult {
   screenshots?: string[];
 }
 
-/** Where the screenshots of a lesson go: .browser-test/<lesson name>/. */
-export function screenshotDir(notebook: string): string {
-  return join(ROOT, ".browser-test", basename(notebook, ".ipynb"));
+/**
+ * Where the screenshots of a lesson go: .browser-test/<lesson name>/ on the course's default kernel,
+ * .browser-test/<lesson name>-<kernel>/ on another.
+ */
+export function screenshotDir(notebook: string, kernel: string = KERNEL_NAME): string {
+  const suffix = kernel === KERNEL_NAME ? "" : `-${kernel.replace(/^attention-course-/, "")}`;
+  return join(ROOT, ".browser-test", `${basename(notebook, ".ipynb")}${suffix}`);
+}
+
+/** Copies a notebook, setting its kernelspec to `kernel` (the committed notebook names Deno's). */
+async function copyForKernel(from: string, to: string, kernel: string): Promise<void> {
+  const nb = JSON.parse(await Deno.readTextFile(from));
+  if (kernel !== KERNEL_NAME || nb.metadata?.kernelspec?.name !== kernel) {
+    const spec = JSON.parse(
+      await Deno.readTextFile(join(ROOT, ".venv", "share", "jupyter", "kernels", kernel, "kernel.json")),
+    );
+    nb.metadata = {
+      ...nb.metadata,
+      kernelspec: { name: kernel, display_name: spec.display_name, language: spec.language },
+    };
+  }
+  await Deno.writeTextFile(to, JSON.stringify(nb, null, 1) + "\n");
 }
 
 /** Chromium flags for the headless checks. */
@@ -154,12 +176,12 @@ async function startLab(executable: string): Promise<Lab> {
  * Opens `notebook` (a copy of it) in the lab, runs all cells, and checks that no cell shows an error and that
  * the backend line was printed. Returns the number of plots drawn.
  */
-async function runInLab(lab: Lab, notebook: string, shots: string): Promise<number> {
+async function runInLab(lab: Lab, notebook: string, shots: string, kernel: string): Promise<number> {
   const name = basename(notebook);
-  await Deno.copyFile(join(ROOT, notebook), join(lab.scratch, name));
+  await copyForKernel(join(ROOT, notebook), join(lab.scratch, name), kernel);
   const { page } = lab;
   await page.goto(lab.url(name));
-  await waitForNotebook(page, `.browser-test/_work/${name}`);
+  await waitForNotebook(page, `.browser-test/_work/${name}`, kernel);
   await runCommand(page, "notebook:run-all-cells");
   await waitForRun(page, shots);
   const plots = await countRenderedPlots(page);
@@ -214,20 +236,26 @@ async function screenshotPlots(page: Page, dir: string): Promise<string[]> {
  *
  * @param notebook The lesson to open, e.g. "notebooks/01-weighted-sums.ipynb".
  * @param executedCopy Optional nbclient-executed copy of it, to check that saved outputs render.
+ * @param opts `kernel`: the registered kernel to run it on (default Deno's, "attention-course").
  */
-export async function browserTest(notebook: string, executedCopy?: string): Promise<BrowserResult> {
+export async function browserTest(
+  notebook: string,
+  executedCopy?: string,
+  opts: { kernel?: string } = {},
+): Promise<BrowserResult> {
+  const kernel = opts.kernel ?? KERNEL_NAME;
   const executable = await findChromium();
   if (!executable) {
     return { status: "skipped", reason: "no Chromium (install Debian's chromium, or set CHROMIUM_PATH)" };
   }
   const t0 = performance.now();
-  const shots = screenshotDir(notebook);
+  const shots = screenshotDir(notebook, kernel);
   const name = basename(notebook);
   const lab = await startLab(executable);
   try {
     const { page } = lab;
     // 1. Open the lesson, run all cells, one screenshot per plot.
-    const plots = await runInLab(lab, notebook, shots);
+    const plots = await runInLab(lab, notebook, shots, kernel);
     const screenshots = await screenshotPlots(page, shots);
 
     // 2. Save, reload the page, reopen: the plots must render from the saved file without re-running.
@@ -238,7 +266,7 @@ export async function browserTest(notebook: string, executedCopy?: string): Prom
       throw new Error(`the saved notebook is ${saved.size} bytes: is plotly.js embedded in it?`);
     }
     await page.goto(lab.url(name));
-    await waitForNotebook(page, `.browser-test/_work/${name}`);
+    await waitForNotebook(page, `.browser-test/_work/${name}`, kernel);
     const reopenedPlots = await countRenderedPlots(page, plots);
     if (reopenedPlots !== plots) throw new Error(`after reopening, ${reopenedPlots} of ${plots} plots rendered`);
 
@@ -247,9 +275,9 @@ export async function browserTest(notebook: string, executedCopy?: string): Prom
     if (executedCopy) {
       await runCommand(page, "application:close-all");
       await page.waitForTimeout(1000);
-      await Deno.copyFile(executedCopy, join(lab.scratch, `executed-${name}`));
+      await copyForKernel(executedCopy, join(lab.scratch, `executed-${name}`), kernel);
       await page.goto(lab.url(`executed-${name}`));
-      await waitForNotebook(page, `.browser-test/_work/executed-${name}`);
+      await waitForNotebook(page, `.browser-test/_work/executed-${name}`, kernel);
       executedCopyPlots = await countRenderedPlots(page, plots);
       if (executedCopyPlots !== plots) {
         throw new Error(`the nbclient-executed copy rendered ${executedCopyPlots} of ${plots} plots when opened`);
@@ -280,6 +308,7 @@ export async function browserTest(notebook: string, executedCopy?: string): Prom
  */
 export async function screenshotLessons(
   notebooks: string[],
+  kernel: string = KERNEL_NAME,
 ): Promise<{ notebook: string; seconds: number; screenshots: string[] }[]> {
   const executable = await findChromium();
   if (!executable) {
@@ -290,14 +319,14 @@ export async function screenshotLessons(
   try {
     for (const notebook of notebooks) {
       const t0 = performance.now();
-      await runInLab(lab, notebook, screenshotDir(notebook));
-      const screenshots = await screenshotPlots(lab.page, screenshotDir(notebook));
+      await runInLab(lab, notebook, screenshotDir(notebook, kernel), kernel);
+      const screenshots = await screenshotPlots(lab.page, screenshotDir(notebook, kernel));
       results.push({ notebook, seconds: (performance.now() - t0) / 1000, screenshots });
       // Save the scratch copy first: closing a modified notebook would stop at a "save changes?" dialog. Keep it
       // beside the screenshots: the outputs as JupyterLab placed them.
       await runCommand(lab.page, "docmanager:save");
       await lab.page.waitForTimeout(1500);
-      await Deno.copyFile(join(lab.scratch, basename(notebook)), join(screenshotDir(notebook), "saved.ipynb"));
+      await Deno.copyFile(join(lab.scratch, basename(notebook)), join(screenshotDir(notebook, kernel), "saved.ipynb"));
       await runCommand(lab.page, "application:close-all");
       await lab.page.waitForTimeout(1000);
     }
@@ -324,8 +353,8 @@ async function waitForServer(port: number, token: string, log: string[]): Promis
   throw new Error(`JupyterLab did not start within 60 s:\n${log.join("").slice(-2000)}`);
 }
 
-/** Waits until `path` is the open notebook and its kernel (the course's) has started and is idle. */
-async function waitForNotebook(page: Page, path: string): Promise<void> {
+/** Waits until `path` is the open notebook and its kernel (`kernel`) has started and is idle. */
+async function waitForNotebook(page: Page, path: string, kernel: string): Promise<void> {
   await page.locator(".jp-NotebookPanel .jp-Cell").first().waitFor({ timeout: 60_000 });
   try {
     await page.waitForFunction(
@@ -337,13 +366,13 @@ async function waitForNotebook(page: Page, path: string): Promise<void> {
         const app = (globalThis as unknown as { jupyterapp?: { shell: { currentWidget?: Widget } } }).jupyterapp;
         const widget = app?.shell.currentWidget;
         const kernel = widget?.sessionContext?.session?.kernel;
-        return widget?.context?.path === want && kernel?.status === "idle" && kernel.name === "attention-course";
+        return widget?.context?.path === want.path && kernel?.status === "idle" && kernel.name === want.kernel;
       },
-      path,
+      { path, kernel },
       { timeout: 90_000, polling: 250 },
     );
   } catch (err) {
-    throw new Error(`${path} did not open with an idle "attention-course" kernel: ${err}`);
+    throw new Error(`${path} did not open with an idle "${kernel}" kernel: ${err}`);
   }
 }
 
@@ -416,8 +445,11 @@ async function countRenderedPlots(page: Page, atLeast = 1): Promise<number> {
 }
 
 if (import.meta.main) {
-  const lessons = Deno.args.length ? Deno.args : ["notebooks/01-weighted-sums.ipynb"];
-  for (const r of await screenshotLessons(lessons)) {
+  const args = [...Deno.args];
+  const k = args.indexOf("--kernel");
+  const kernel = k >= 0 ? args.splice(k, 2)[1] : KERNEL_NAME;
+  const lessons = args.length ? args : ["notebooks/01-weighted-sums.ipynb"];
+  for (const r of await screenshotLessons(lessons, kernel)) {
     console.log(`${r.notebook}: ${r.screenshots.length} plots in ${r.seconds.toFixed(1)} s`);
     for (const file of r.screenshots) console.log(`  ${file.slice(ROOT.length + 1)}`);
   }

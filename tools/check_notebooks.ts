@@ -1,12 +1,14 @@
 /**
- * Static checks of notebooks that the Deno kernel does not do:
+ * Static checks of notebooks that the kernels do not do:
  * - type-check every notebook's code cells (concatenated in order, as the
- *   kernel runs them), reporting errors by notebook, cell and line;
+ *   kernel runs them), reporting errors by notebook, cell and line: with
+ *   Deno's TypeScript (`deno check`), and with tslab's (5.0, its options:
+ *   tools/tslab_check.cjs), so that code only one kernel accepts is caught;
  * - committed notebooks carry no outputs and no execution counts.
  * @module
  */
 import { basename, dirname, join, relative, resolve } from "node:path";
-import { ROOT } from "./setup.ts";
+import { ROOT, TSLAB_PACKAGE } from "./setup.ts";
 import { readNotebook, sourceOf } from "./notebook.ts";
 
 /** One problem found in a notebook. */
@@ -45,15 +47,22 @@ async function writeTwin(notebookPath: string): Promise<Mapped> {
 }
 
 /**
- * Type-checks the code cells of the given notebooks with `deno check`.
+ * Type-checks the code cells of the given notebooks with `deno check`, or with tslab's TypeScript.
  *
+ * @param paths Notebooks.
+ * @param kernel "deno" (default) or "tslab" (needs Node.js, tslab installed and node_modules/attention-course built:
+ *   the set-up does both).
  * @returns The type errors, each mapped to its notebook, cell and line.
  */
-export async function typecheckNotebooks(paths: string[]): Promise<NotebookProblem[]> {
+export async function typecheckNotebooks(
+  paths: string[],
+  kernel: "deno" | "tslab" = "deno",
+): Promise<NotebookProblem[]> {
   const twins: Mapped[] = [];
   try {
     for (const p of paths) twins.push(await writeTwin(p));
     if (!twins.length) return [];
+    if (kernel === "tslab") return await tslabCheck(twins);
     const out = await new Deno.Command(Deno.execPath(), {
       args: ["check", "--quiet", ...twins.map((t) => t.tsPath)],
       cwd: ROOT,
@@ -67,6 +76,28 @@ export async function typecheckNotebooks(paths: string[]): Promise<NotebookProbl
   } finally {
     for (const t of twins) await Deno.remove(t.tsPath).catch(() => {});
   }
+}
+
+/** tools/tslab_check.cjs on the twins: tslab's compiler and options. */
+async function tslabCheck(twins: Mapped[]): Promise<NotebookProblem[]> {
+  const out = await new Deno.Command("node", {
+    args: [join(ROOT, "tools", "tslab_check.cjs"), TSLAB_PACKAGE, ...twins.map((t) => t.tsPath)],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  if (out.code !== 0) {
+    return [{ notebook: "(all)", cell: null, message: (text + new TextDecoder().decode(out.stderr)).slice(0, 2000) }];
+  }
+  const { errors } = JSON.parse(text) as {
+    errors: { file: string; line: number; code: number; message: string }[];
+  };
+  return errors.map((e) => {
+    const twin = twins.find((t) => t.tsPath === e.file);
+    const [cell, line] = twin?.lines[e.line - 1] ?? [null, 0];
+    return { notebook: twin?.notebook ?? e.file, cell, message: `line ${line}: TS${e.code}: ${e.message}` };
+  });
 }
 
 function parseCheckOutput(text: string, twins: Mapped[]): NotebookProblem[] {

@@ -34,6 +34,8 @@ export const KERNEL_DISPLAY = "TypeScript (attention course)";
 export const TSLAB_KERNEL_NAME = "attention-course-tslab";
 export const TSLAB_KERNEL_DISPLAY = "TypeScript on Node (tslab, attention course)";
 const TSLAB_DIR = join(ROOT, "tools", "tslab");
+/** The installed tslab package (its compiler is what tools/tslab_check.cjs type-checks notebooks with). */
+export const TSLAB_PACKAGE = join(TSLAB_DIR, "node_modules", "tslab");
 const REQUIREMENTS = join(ROOT, "tools", "requirements.txt");
 const MODEL_REQUIREMENTS = join(ROOT, "tools", "requirements-model.txt");
 const IS_WINDOWS = Deno.build.os === "windows";

@@ -10,8 +10,8 @@
  * CI=true makes a missing Chromium a failure instead of a visible skip.
  * @module
  */
-import { join } from "node:path";
-import { KERNEL_NAME, ROOT, setup, SetupError, venvBin } from "./setup.ts";
+import { dirname, join } from "node:path";
+import { KERNEL_NAME, ROOT, setup, SetupError, TSLAB_KERNEL_NAME, venvBin } from "./setup.ts";
 import { findOutputs, findUnformatted, type NotebookProblem, typecheckNotebooks } from "./check_notebooks.ts";
 import { drift } from "./exercises.ts";
 import { listNotebooks } from "./notebook.ts";
@@ -48,7 +48,12 @@ interface NotebookReport {
 const CI = Deno.env.get("CI") === "true";
 const decoder = new TextDecoder();
 const results: { name: string; seconds: number; result: StepResult }[] = [];
-let notebookReports: NotebookReport[] = [];
+type Kernel = "deno" | "tslab";
+const KERNELS: Record<Kernel, { name: string; label: string }> = {
+  deno: { name: KERNEL_NAME, label: "Deno" },
+  tslab: { name: TSLAB_KERNEL_NAME, label: "tslab" },
+};
+const notebookReports: Record<Kernel, NotebookReport[]> = { deno: [], tslab: [] };
 
 async function sh(cmd: string, args: string[], env: Record<string, string> = {}) {
   const out = await new Deno.Command(cmd, {
@@ -93,10 +98,15 @@ function problemsText(problems: NotebookProblem[]): string {
 // ---------------------------------------------------------------- the steps
 
 const t0 = performance.now();
-const setupStep = await step("set-up (npm packages, .venv, kernel)", async () => {
+let tslabMissing: string | undefined = "the set-up did not run";
+const setupStep = await step("set-up (npm packages, .venv, kernels)", async () => {
   try {
     const installed = await setup((line) => console.log(`  ${line}`));
-    return { ok: true, detail: `kernel "${installed.kernelName}" in .venv` };
+    tslabMissing = "skipped" in installed.tslab ? installed.tslab.skipped : undefined;
+    const tslab = "kernelName" in installed.tslab
+      ? `, "${installed.tslab.kernelName}"`
+      : `; no tslab kernel: ${installed.tslab.skipped}`;
+    return { ok: !(CI && tslabMissing), detail: `kernels "${installed.kernelName}"${tslab} in .venv` };
   } catch (err) {
     if (err instanceof SetupError) return { ok: false, detail: err.message };
     throw err;
@@ -214,34 +224,56 @@ await step("committed notebooks carry no outputs", async () => {
   };
 });
 
-await step("type-check notebook code cells", async () => {
-  const problems = await typecheckNotebooks(notebooks);
-  return {
-    ok: problems.length === 0,
-    detail: `${notebooks.length} notebooks, ${problems.length} type error(s)`,
-    output: problemsText(problems),
-  };
-});
+/** A step that needs the tslab kernel: skipped visibly when the set-up could not install it (a failure under CI). */
+function needsTslab(): StepResult | undefined {
+  if (!tslabMissing) return undefined;
+  const detail = `no tslab kernel: ${tslabMissing}`;
+  return CI ? { ok: false, detail: `tslab is required under CI: ${detail}` } : { ok: true, skipped: true, detail };
+}
 
-const executedDir = join(ROOT, ".cache", "executed");
-await step("execute every notebook headless (nbclient, course kernel)", async () => {
-  await Deno.remove(executedDir, { recursive: true }).catch(() => {});
+for (const kernel of ["deno", "tslab"] as const) {
+  const compiler = kernel === "deno" ? "Deno's TypeScript" : "tslab's TypeScript 5.0, its options";
+  await step(`type-check notebook code cells (${compiler})`, async () => {
+    const missing = kernel === "tslab" ? needsTslab() : undefined;
+    if (missing) return missing;
+    const problems = await typecheckNotebooks(notebooks, kernel);
+    return {
+      ok: problems.length === 0,
+      detail: `${notebooks.length} notebooks, ${problems.length} type error(s)`,
+      output: problemsText(problems),
+    };
+  });
+}
+
+/** Where each kernel's executed copies go (the course site renders Deno's). */
+const executedDirs: Record<Kernel, string> = {
+  deno: join(ROOT, ".cache", "executed"),
+  tslab: join(ROOT, ".cache", "executed-tslab"),
+};
+const executedDir = executedDirs.deno;
+
+/** Runs every notebook on one kernel, with the same checks on both. */
+async function executeAll(kernel: Kernel): Promise<StepResult> {
+  const dir = executedDirs[kernel];
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
   const r = await sh(venvBin("python"), [
     join(ROOT, "tools", "run_notebooks.py"),
     "--kernel",
-    KERNEL_NAME,
+    KERNELS[kernel].name,
     "--save-dir",
-    executedDir,
+    dir,
     ...notebooks.map(rel),
   ]);
   const json = r.text.slice(r.text.indexOf("\n[") + 1 || r.text.indexOf("["));
+  let reports: NotebookReport[];
   try {
-    notebookReports = JSON.parse(json.slice(0, json.lastIndexOf("]") + 1));
+    reports = JSON.parse(json.slice(0, json.lastIndexOf("]") + 1));
   } catch {
     return { ok: false, detail: "the notebook runner failed", output: r.text };
   }
+  notebookReports[kernel] = reports;
   const problems: string[] = [];
-  for (const nb of notebookReports) {
+  for (const nb of reports) {
     for (const e of nb.errors) {
       problems.push(
         `${nb.path}, cell ${e.cell ?? "?"}: ${e.ename}: ${e.evalue}\n${
@@ -266,13 +298,20 @@ await step("execute every notebook headless (nbclient, course kernel)", async ()
       problems.push(`${nb.path}: displayed no check results`);
     }
   }
-  const cells = notebookReports.reduce((s, n) => s + n.cells, 0);
+  const cells = reports.reduce((s, n) => s + n.cells, 0);
   return {
     ok: r.code === 0 && problems.length === 0,
-    detail: `${notebookReports.length} notebooks, ${cells} code cells, ${problems.length} problem(s)`,
+    detail: `${reports.length} notebooks, ${cells} code cells, ${problems.length} problem(s)`,
     output: problems.join("\n") || r.text,
   };
-});
+}
+
+await step("execute every notebook headless (nbclient, Deno kernel)", () => executeAll("deno"));
+// After Deno's run, so that what a notebook caches (e.g. .cache/lra/) is reused here.
+await step(
+  "execute every notebook headless (nbclient, tslab kernel on Node)",
+  async () => needsTslab() ?? await executeAll("tslab"),
+);
 
 await step("course site: lessons rendered from the executed copies, two pages opened offline in Chromium", async () => {
   // The executed copies above, never a second run; errors are rendered (the step above already reports them).
@@ -299,23 +338,30 @@ await step("course site: lessons rendered from the executed copies, two pages op
   };
 });
 
-await step("JupyterLab in headless Chromium runs lesson 01 and renders its plots", async () => {
-  const lesson = "notebooks/01-weighted-sums.ipynb";
-  const executed = join(executedDir, lesson.replaceAll("/", "__"));
-  const copy = await Deno.stat(executed).then(() => executed, () => undefined);
-  const r = await browserTest(lesson, copy);
-  if (r.status === "skipped") {
-    return CI
-      ? { ok: false, detail: `Chromium is required under CI: ${r.reason}` }
-      : { ok: true, skipped: true, detail: `skipped: ${r.reason}` };
-  }
-  return {
-    ok: true,
-    detail:
-      `${r.plots} plots rendered; ${r.reopenedPlots} after save and reopen; ${r.executedCopyPlots ?? "-"} in the ` +
-      `nbclient-executed copy; screenshots in .cache/screenshots/`,
-  };
-});
+for (const kernel of ["deno", "tslab"] as const) {
+  await step(
+    `JupyterLab in headless Chromium runs lesson 01 on the ${KERNELS[kernel].label} kernel and renders its plots`,
+    async () => {
+      const missing = kernel === "tslab" ? needsTslab() : undefined;
+      if (missing) return missing;
+      const lesson = "notebooks/01-weighted-sums.ipynb";
+      const executed = join(executedDirs[kernel], lesson.replaceAll("/", "__"));
+      const copy = await Deno.stat(executed).then(() => executed, () => undefined);
+      const r = await browserTest(lesson, copy, { kernel: KERNELS[kernel].name });
+      if (r.status === "skipped") {
+        return CI
+          ? { ok: false, detail: `Chromium is required under CI: ${r.reason}` }
+          : { ok: true, skipped: true, detail: `skipped: ${r.reason}` };
+      }
+      return {
+        ok: true,
+        detail:
+          `${r.plots} plots rendered; ${r.reopenedPlots} after save and reopen; ${r.executedCopyPlots ?? "-"} in the ` +
+          `nbclient-executed copy; screenshots in ${r.screenshots?.[0] ? rel(dirname(r.screenshots[0])) : "-"}/`,
+      };
+    },
+  );
+}
 
 finish();
 
@@ -323,21 +369,43 @@ finish();
 
 function finish(): never {
   console.log("\n══ Summary ══");
-  if (notebookReports.length) {
-    const width = Math.max(...notebookReports.map((n) => n.path.length));
-    console.log(`${"notebook".padEnd(width)}  cells  seconds  checks  backend`);
-    for (const n of notebookReports) {
+  const paths = [...new Set([...notebookReports.deno, ...notebookReports.tslab].map((n) => n.path))];
+  if (paths.length) {
+    // One row per notebook, both kernels side by side ("-": not run on that kernel).
+    const width = Math.max(...paths.map((p) => p.length));
+    const find = (kernel: Kernel, path: string) => notebookReports[kernel].find((n) => n.path === path);
+    const seconds = (n?: NotebookReport) => n ? n.seconds.toFixed(1) : "-";
+    const checks = (n?: NotebookReport) => {
+      if (!n) return "-";
+      if (!n.checks.length) return n.errors.length ? `${n.errors.length} err` : "-";
       const passed = n.checks.filter((c) => c.status === "passed").length;
-      const checks = n.checks.length ? `${passed}/${n.checks.length}` : "-";
-      const backend = n.backend ? /backend: (\w+)/.exec(n.backend)?.[1] ?? "?" : "none";
+      return `${passed}/${n.checks.length}${n.errors.length ? ` ${n.errors.length} err` : ""}`;
+    };
+    const backend = (n?: NotebookReport) =>
+      !n ? "-" : n.backend ? /backend: (\w+)/.exec(n.backend)?.[1] ?? "?" : "none";
+    console.log(
+      `${"notebook".padEnd(width)}  cells  Deno s  tslab s  Deno checks  tslab checks  Deno backend  tslab backend`,
+    );
+    for (const path of paths) {
+      const d = find("deno", path), t = find("tslab", path);
       console.log(
-        `${n.path.padEnd(width)}  ${String(n.cells).padStart(5)}  ${n.seconds.toFixed(1).padStart(7)}  ${
-          checks.padStart(6)
-        }  ${backend}`,
+        `${path.padEnd(width)}  ${String((d ?? t)!.cells).padStart(5)}  ${seconds(d).padStart(6)}  ${
+          seconds(t).padStart(7)
+        }  ${checks(d).padStart(11)}  ${checks(t).padStart(12)}  ${backend(d).padEnd(12)}  ${backend(t)}`,
       );
     }
-    const line = notebookReports.find((n) => n.backend)?.backend;
-    if (line) console.log(`backend line: ${line}`);
+    const total = (kernel: Kernel) => notebookReports[kernel].reduce((s, n) => s + n.seconds, 0);
+    if (notebookReports.deno.length && notebookReports.tslab.length) {
+      console.log(
+        `notebook seconds: Deno ${total("deno").toFixed(1)}, tslab ${total("tslab").toFixed(1)} (tslab/Deno ${
+          (total("tslab") / total("deno")).toFixed(2)
+        })`,
+      );
+    }
+    for (const kernel of ["deno", "tslab"] as const) {
+      const line = notebookReports[kernel].find((n) => n.backend)?.backend;
+      if (line) console.log(`backend line (${KERNELS[kernel].label}): ${line}`);
+    }
   }
   if (unitSummary) console.log(`unit tests: ${unitSummary}`);
   for (const { name, seconds, result } of results) {

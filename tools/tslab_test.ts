@@ -5,7 +5,8 @@
  */
 import { join } from "node:path";
 import { assert, assertEquals } from "../lib/_testing.ts";
-import { installTslab, ROOT, TSLAB_KERNEL_NAME, VENV, venvBin } from "./setup.ts";
+import { installTslab, ROOT, TSLAB_KERNEL_NAME, TSLAB_PACKAGE, VENV, venvBin } from "./setup.ts";
+import { typecheckNotebooks } from "./check_notebooks.ts";
 import { entryPoints, manifest } from "./build_node.ts";
 
 const exists = (p: string) => Deno.stat(p).then(() => true, () => false);
@@ -128,6 +129,44 @@ Deno.test({
         executed.cells[i].outputs.filter((o: { name?: string }) => o.name === "stdout")
           .map((o: { text: string | string[] }) => [o.text].flat().join("")).join("");
       assertEquals([stdout(2), stdout(4), stdout(6)], ["ran after the error\n", "2\n", "last\n"]);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "notebook cells are type-checked with tslab's TypeScript 5.0 too: what only Deno's accepts is reported",
+  ignore: !await exists(TSLAB_PACKAGE),
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "tslab-typecheck-test-" });
+    try {
+      const cell = (source: string) => ({
+        cell_type: "code",
+        metadata: {},
+        outputs: [],
+        execution_count: null,
+        source,
+      });
+      const nb = {
+        nbformat: 4,
+        nbformat_minor: 5,
+        metadata: {},
+        cells: [
+          cell("const xs = [1, 2, 3];\nconst total = xs.reduce((a, b) => a + b, 0);"),
+          { cell_type: "markdown", metadata: {}, source: "text" },
+          // ES2023's findLast: Node 20 has it, tslab's lib (es2022) does not, so tslab refuses the cell.
+          cell("console.log(total);\nconst last = xs.findLast((x) => x > 1);"),
+          cell("await Promise.resolve(last);"),
+        ],
+      };
+      const path = join(dir, "probe.ipynb");
+      await Deno.writeTextFile(path, JSON.stringify(nb));
+      assertEquals(await typecheckNotebooks([path], "deno"), [], "Deno's TypeScript accepts it all");
+      const problems = await typecheckNotebooks([path], "tslab");
+      assertEquals(problems.length, 1, JSON.stringify(problems));
+      assertEquals(problems[0].cell, 2);
+      assert(/^line 2: TS2550: Property 'findLast' does not exist/.test(problems[0].message), problems[0].message);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
