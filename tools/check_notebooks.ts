@@ -96,7 +96,9 @@ async function tslabCheck(twins: Mapped[]): Promise<NotebookProblem[]> {
   return errors.map((e) => {
     const twin = twins.find((t) => t.tsPath === e.file);
     const [cell, line] = twin?.lines[e.line - 1] ?? [null, 0];
-    return { notebook: twin?.notebook ?? e.file, cell, message: `line ${line}: TS${e.code}: ${e.message}` };
+    // code 0: not a compiler error but code tslab compiles and then fails to run (see tools/tslab_check.cjs).
+    const what = e.code ? `TS${e.code}` : "tslab";
+    return { notebook: twin?.notebook ?? e.file, cell, message: `line ${line}: ${what}: ${e.message}` };
   });
 }
 

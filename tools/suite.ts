@@ -1,13 +1,14 @@
 /**
  * `deno task test`: sets the course up (as `deno task lab` does) and runs every
  * check: format, lint, type-check, unit and doc tests, exercise drift,
- * notebooks committed without outputs, notebook type-check, headless execution
- * of every notebook (with check validation), JupyterLab in headless
- * Chromium, and the course site (tools/site.ts) rendered from the executed
+ * notebooks committed without outputs, notebook type-check (Deno's TypeScript
+ * and tslab's), headless execution of every notebook on both kernels, Deno's
+ * then tslab's (with the same check validation), JupyterLab in headless
+ * Chromium running lesson 01 on each kernel, and the course site (tools/site.ts) rendered from the executed
  * lessons and opened in headless Chromium. Ends with a summary and a closing line "N passed, N failed".
  *
  * Environment: ATTN_BACKEND forces the TensorFlow.js backend everywhere;
- * CI=true makes a missing Chromium a failure instead of a visible skip.
+ * CI=true makes a missing Chromium or tslab kernel a failure instead of a visible skip.
  * @module
  */
 import { dirname, join } from "node:path";

@@ -1,6 +1,9 @@
 // Type-checks TypeScript files as tslab's compiler does (tslab 1.0.22: its own TypeScript 5.0 fork,
 // @tslab/typescript-for-tslab, and the options of its dist/converter.js, which reads no tsconfig), so that the
 // suite catches notebook code that Deno's newer TypeScript accepts and tslab does not.
+// It also reports what tslab's compiler accepts but its run fails on: a shorthand property (`{ tokens }`) naming a
+// top-level binding of an earlier cell is a ReferenceError in tslab 1.0.22 (its rewrite of earlier cells'
+// bindings misses shorthand properties). Cells are found by the "// cell N" lines tools/check_notebooks.ts writes.
 // Usage: node tools/tslab_check.cjs <tslab package folder> <file.ts>...
 // Prints one JSON line: { typescript: version, errors: [{ file, line, column, code, message }] } (1-based line and
 // column). Files are checked together, as one program.
@@ -85,4 +88,50 @@ const errors = ts.getPreEmitDiagnostics(program)
       message: ts.flattenDiagnosticMessageText(d.messageText, "\n"),
     };
   });
+
+/** The cell of each line (0-based) of a notebook twin, from its "// cell N" lines. */
+function cellsOf(sourceFile) {
+  let cell = null;
+  return sourceFile.text.split("\n").map((line) => {
+    const m = /^\/\/ cell (\d+)$/.exec(line);
+    if (m) cell = Number(m[1]);
+    return cell;
+  });
+}
+
+/** The statement directly in the file that declares `node`, if it is a top-level declaration. */
+function topLevelStatement(node) {
+  let n = node;
+  while (n.parent && !ts.isSourceFile(n.parent)) n = n.parent;
+  return n.parent && ts.isSourceFile(n.parent) ? n : undefined;
+}
+
+const checker = program.getTypeChecker();
+for (const sourceFile of program.getSourceFiles()) {
+  if (!wanted.has(path.resolve(sourceFile.fileName))) continue;
+  const cells = cellsOf(sourceFile);
+  const cellAt = (pos) => cells[sourceFile.getLineAndCharacterOfPosition(pos).line];
+  const visit = (node) => {
+    if (ts.isShorthandPropertyAssignment(node)) {
+      const symbol = checker.getShorthandAssignmentValueSymbol(node);
+      const declaration = symbol?.declarations?.find((d) => d.getSourceFile() === sourceFile);
+      const statement = declaration && topLevelStatement(declaration);
+      const used = cellAt(node.getStart(sourceFile));
+      if (statement && used !== null && cellAt(statement.getStart(sourceFile)) !== used) {
+        const pos = sourceFile.getLineAndCharacterOfPosition(node.getStart(sourceFile));
+        const name = node.name.text;
+        errors.push({
+          file: path.resolve(sourceFile.fileName),
+          line: pos.line + 1,
+          column: pos.character + 1,
+          code: 0,
+          message: `{ ${name} } names ${name} of an earlier cell: tslab 1.0.22 runs this as a ReferenceError ` +
+            `(it misses shorthand properties when it rewrites earlier cells' names); write { ${name}: ${name} }`,
+        });
+      }
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sourceFile);
+}
 console.log(JSON.stringify({ typescript: ts.version, errors }));

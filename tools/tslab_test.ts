@@ -136,7 +136,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "notebook cells are type-checked with tslab's TypeScript 5.0 too: what only Deno's accepts is reported",
+  name: "notebook cells are checked with tslab's TypeScript 5.0 too: what only Deno's kernel runs is reported",
   ignore: !await exists(TSLAB_PACKAGE),
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "tslab-typecheck-test-" });
@@ -158,15 +158,18 @@ Deno.test({
           // ES2023's findLast: Node 20 has it, tslab's lib (es2022) does not, so tslab refuses the cell.
           cell("console.log(total);\nconst last = xs.findLast((x) => x > 1);"),
           cell("await Promise.resolve(last);"),
+          // A shorthand property naming an earlier cell's binding compiles, then is a ReferenceError in tslab;
+          // one naming the same cell's is fine.
+          cell("const local = 1;\nconsole.log({ local, xs: xs }, { xs });"),
         ],
       };
       const path = join(dir, "probe.ipynb");
       await Deno.writeTextFile(path, JSON.stringify(nb));
       assertEquals(await typecheckNotebooks([path], "deno"), [], "Deno's TypeScript accepts it all");
       const problems = await typecheckNotebooks([path], "tslab");
-      assertEquals(problems.length, 1, JSON.stringify(problems));
-      assertEquals(problems[0].cell, 2);
+      assertEquals(problems.map((p) => p.cell), [2, 4], JSON.stringify(problems));
       assert(/^line 2: TS2550: Property 'findLast' does not exist/.test(problems[0].message), problems[0].message);
+      assert(/^line 2: tslab: \{ xs \} names xs of an earlier cell/.test(problems[1].message), problems[1].message);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
