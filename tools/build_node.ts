@@ -10,7 +10,7 @@
  * `deno run --allow-all tools/build_node.ts [--force]`.
  * @module
  */
-import ts from "typescript";
+import type ts from "typescript";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -93,8 +93,7 @@ export async function sourceHash(): Promise<string> {
   const hash = await crypto.subtle.digest(
     "SHA-256",
     new TextEncoder().encode(
-      (await Promise.all(files.map(async (f) => `${relative(ROOT, f)}\0${await Deno.readTextFile(f)}`))).join("\0") +
-        ts.version,
+      (await Promise.all(files.map(async (f) => `${relative(ROOT, f)}\0${await Deno.readTextFile(f)}`))).join("\0"),
     ),
   );
   return Array.from(new Uint8Array(hash), (b) => b.toString(16).padStart(2, "0")).join("");
@@ -113,8 +112,8 @@ function isJsonImportAttribute(d: ts.Diagnostic): boolean {
   return /^import \w+ from "\.[^"]*\.json" with \{ type: "json" \};$/.test(line.trim());
 }
 
-function formatDiagnostics(diagnostics: readonly ts.Diagnostic[]): string {
-  return ts.formatDiagnostics(diagnostics, {
+function formatDiagnostics(compiler: typeof ts, diagnostics: readonly ts.Diagnostic[]): string {
+  return compiler.formatDiagnostics(diagnostics, {
     getCanonicalFileName: (f) => f,
     getCurrentDirectory: () => ROOT,
     getNewLine: () => "\n",
@@ -133,12 +132,14 @@ export async function buildNodePackage(opts: { force?: boolean } = {}): Promise<
   const old = await Deno.readTextFile(join(NODE_PACKAGE, STAMP)).catch(() => undefined);
   if (!opts.force && old === hash) return { built: false, files: 0 };
 
+  // Loaded only to build (the set-up imports this module on every run): the version deno.json pins.
+  const ts = (await import("typescript")).default;
   const imports = JSON.parse(await Deno.readTextFile(join(ROOT, "deno.json"))).imports as Record<string, string>;
   const entries = entryPoints(imports);
   const read = ts.readConfigFile(TSCONFIG, ts.sys.readFile);
-  if (read.error) throw new NodeBuildError(formatDiagnostics([read.error]));
+  if (read.error) throw new NodeBuildError(formatDiagnostics(ts, [read.error]));
   const parsed = ts.parseJsonConfigFileContent(read.config, ts.sys, dirname(TSCONFIG));
-  if (parsed.errors.length) throw new NodeBuildError(formatDiagnostics(parsed.errors));
+  if (parsed.errors.length) throw new NodeBuildError(formatDiagnostics(ts, parsed.errors));
   await Deno.mkdir(dirname(NODE_PACKAGE), { recursive: true });
   const tmp = await Deno.makeTempDir({ dir: dirname(NODE_PACKAGE), prefix: ".attention-course-build-" });
   try {
@@ -151,7 +152,7 @@ export async function buildNodePackage(opts: { force?: boolean } = {}): Promise<
     });
     const problems = [...ts.getPreEmitDiagnostics(program), ...emitted.diagnostics]
       .filter((d) => d.category === ts.DiagnosticCategory.Error && !isJsonImportAttribute(d));
-    if (problems.length) throw new NodeBuildError(`lib/ does not compile for Node:\n${formatDiagnostics(problems)}`);
+    if (problems.length) throw new NodeBuildError(`lib/ does not compile for Node:\n${formatDiagnostics(ts, problems)}`);
     for (const js of Object.values(entries)) {
       if (!await Deno.stat(join(tmp, js)).then(() => true, () => false)) {
         throw new NodeBuildError(`the build wrote no ${js.slice(2)} (is it excluded in tools/tsconfig.node.json?)`);
