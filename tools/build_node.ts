@@ -152,7 +152,9 @@ export async function buildNodePackage(opts: { force?: boolean } = {}): Promise<
     });
     const problems = [...ts.getPreEmitDiagnostics(program), ...emitted.diagnostics]
       .filter((d) => d.category === ts.DiagnosticCategory.Error && !isJsonImportAttribute(d));
-    if (problems.length) throw new NodeBuildError(`lib/ does not compile for Node:\n${formatDiagnostics(ts, problems)}`);
+    if (problems.length) {
+      throw new NodeBuildError(`lib/ does not compile for Node:\n${formatDiagnostics(ts, problems)}`);
+    }
     for (const js of Object.values(entries)) {
       if (!await Deno.stat(join(tmp, js)).then(() => true, () => false)) {
         throw new NodeBuildError(`the build wrote no ${js.slice(2)} (is it excluded in tools/tsconfig.node.json?)`);
