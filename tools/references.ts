@@ -5,13 +5,12 @@
  * exists (an ellipsis after "NN-" stands for any name), and no text may promise "a later lesson" or "the next
  * lessons" without naming them. `references_test.ts` runs this on the repository, so `deno task test` checks it.
  *
- * While the course is being written, a lesson of a planned slot ({@linkcode PLANNED_LESSONS}) may refer to another
- * planned slot whose notebook has not landed yet (the lessons of that block are written in parallel: lesson 07
- * may land before lesson 06): that reference is reported as pending, not broken. Every other file — lessons
- * 01–04, README, docs — may refer only to what exists. `--release` counts pending references as broken: a course
- * handed to students has none.
+ * Every lesson of the course plan exists (01–09), so the check is strict: a reference from any file — a lesson,
+ * an exercise, README, docs — to a lesson or notebook that does not exist is broken. (While lessons 05–09 were
+ * written in parallel, references between them to a lesson not yet landed were reported as "pending"; that
+ * allowance ended when lesson 09 landed.)
  *
- *     deno run --allow-read tools/references.ts [--release]
+ *     deno run --allow-read tools/references.ts
  * @module
  */
 import { join, relative } from "node:path";
@@ -28,13 +27,6 @@ export interface Reference {
   /** The path, for kind "path" (folder/NN-rest, trailing punctuation removed); `rest` "" means any name. */
   path?: { folder: string; lesson: string; rest: string };
 }
-
-/**
- * Lesson slots of the course plan being written in parallel (05 multi-head attention and low rank, 06 rank decay,
- * Johnson–Lindenstrauss and Linformer, 07 linear attention, 08 sparse, clustered and learned patterns, 09 the Long
- * Range Arena capstone): between them, a reference to one whose notebook has not landed is pending, not broken.
- */
-export const PLANNED_LESSONS: readonly string[] = ["05", "06", "07", "08", "09"];
 
 /** One reference that points at nothing. */
 export interface BrokenReference {
@@ -121,27 +113,14 @@ export async function courseFiles(root = ROOT): Promise<string[]> {
   return [...notebooks, ...(hasReadme ? [readme] : []), ...await list(join(root, "docs"), (n) => n.endsWith(".md"))];
 }
 
-/** What {@linkcode checkReferences} found. */
-export interface ReferenceReport {
-  /** References to nothing: fix them. */
-  broken: BrokenReference[];
-  /** References to a planned lesson slot whose notebook has not landed yet (broken in a release). */
-  pending: BrokenReference[];
-}
-
 /**
  * Every broken cross-reference in the course material.
  *
  * @param root The course root (default: this repository).
  * @param files Files to scan (default: {@linkcode courseFiles}).
- * @param planned Lesson slots whose missing notebooks make a reference pending rather than broken.
- * @returns The broken and the pending references; both empty when every reference points at something.
+ * @returns The broken references; empty when every reference points at something.
  */
-export async function checkReferences(
-  root = ROOT,
-  files?: string[],
-  planned: readonly string[] = PLANNED_LESSONS,
-): Promise<ReferenceReport> {
+export async function checkReferences(root = ROOT, files?: string[]): Promise<BrokenReference[]> {
   const names = (folder: string) =>
     Array.from(Deno.readDirSync(join(root, folder)), (e) => e.name).filter((n) => n.endsWith(".ipynb"));
   const existing: Record<string, string[]> = {};
@@ -154,10 +133,8 @@ export async function checkReferences(
     }
   }
   const lessonExists = (nn: string) => existing.notebooks.some((n) => n.startsWith(`${nn}-`));
-  const broken: BrokenReference[] = [], pending: BrokenReference[] = [];
+  const broken: BrokenReference[] = [];
   for (const file of files ?? await courseFiles(root)) {
-    const own = /(?:^|[\\/])(\d{2})-[^\\/]*\.ipynb$/.exec(file)?.[1]; // this file's lesson, if it is a lesson's
-    const inPlannedBlock = own !== undefined && planned.includes(own);
     for (const { where, text } of await textsOf(file)) {
       for (const ref of findReferences(text)) {
         const at = { file: relative(root, file), where, text: ref.text };
@@ -166,35 +143,24 @@ export async function checkReferences(
         } else if (ref.kind === "lesson") {
           const missing = ref.lessons!.filter((nn) => !lessonExists(nn));
           if (missing.length) {
-            const reason = `no lesson ${missing.join(", ")} in notebooks/ (no notebooks/NN-….ipynb)`;
-            (inPlannedBlock && missing.every((nn) => planned.includes(nn)) ? pending : broken).push({ ...at, reason });
+            broken.push({ ...at, reason: `no lesson ${missing.join(", ")} in notebooks/ (no notebooks/NN-….ipynb)` });
           }
         } else {
           const { folder, lesson, rest } = ref.path!;
           const ok = rest === ""
             ? existing[folder].some((n) => n.startsWith(`${lesson}-`))
             : existing[folder].includes(`${lesson}-${rest}`);
-          if (!ok) {
-            const reason = `no such file: ${folder}/${lesson}-${rest || "…"}`;
-            (inPlannedBlock && planned.includes(lesson) && !lessonExists(lesson) ? pending : broken).push({
-              ...at,
-              reason,
-            });
-          }
+          if (!ok) broken.push({ ...at, reason: `no such file: ${folder}/${lesson}-${rest || "…"}` });
         }
       }
     }
   }
-  return { broken, pending };
+  return broken;
 }
 
 if (import.meta.main) {
-  const release = Deno.args.includes("--release");
-  const { broken, pending } = await checkReferences();
-  const line = (b: BrokenReference) => `${b.file}, ${b.where}: "${b.text}": ${b.reason}`;
-  for (const b of broken) console.log(`broken: ${line(b)}`);
-  for (const b of pending) console.log(`${release ? "broken" : "pending"}: ${line(b)} (a planned lesson)`);
-  const failed = broken.length + (release ? pending.length : 0);
-  console.log(`${broken.length} broken, ${pending.length} pending (to planned lessons not yet written)`);
-  Deno.exit(failed ? 1 : 0);
+  const broken = await checkReferences();
+  for (const b of broken) console.log(`broken: ${b.file}, ${b.where}: "${b.text}": ${b.reason}`);
+  console.log(`${broken.length} broken reference(s)`);
+  Deno.exit(broken.length ? 1 : 0);
 }

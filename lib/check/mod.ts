@@ -13,6 +13,7 @@ export * from "./lesson05.ts";
 export * from "./lesson06.ts";
 export * from "./lesson07.ts";
 export * from "./lesson08.ts";
+export * from "./lesson09.ts";
 
 import type { Exercise } from "./core.ts";
 import { lesson01Exercises } from "./lesson01.ts";
@@ -23,6 +24,7 @@ import { lesson05Exercises } from "./lesson05.ts";
 import { lesson06Exercises } from "./lesson06.ts";
 import { lesson07Exercises } from "./lesson07.ts";
 import { lesson08Exercises } from "./lesson08.ts";
+import { lesson09Exercises } from "./lesson09.ts";
 
 /** Every lesson's exercises, by lesson number ("01") and function name, for the grader. */
 export const exercisesByLesson: Record<string, Record<string, Exercise>> = {
@@ -34,4 +36,5 @@ export const exercisesByLesson: Record<string, Record<string, Exercise>> = {
   "06": lesson06Exercises,
   "07": lesson07Exercises,
   "08": lesson08Exercises,
+  "09": lesson09Exercises,
 };

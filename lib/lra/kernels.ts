@@ -14,7 +14,7 @@
  * | favor+      | `linearAttention` with FAVOR+ (M = 2·D fixed features)      | O(T·M·D)              |
  * | window      | `blockSparseAttention`, blocks of 8, window ±1 block        | O(T·24·D)             |
  * | bigbird     | `blockSparseAttention`, window ±1, global block 0, 1 random | O(T·40·D)             |
- * | clustered   | `clusteredAttention`, 4 fixed seeded centroids              | O(T·T/4·D) when balanced |
+ * | clustered   | routing (`clusteredAttention`'s function), 4 fixed centroids, as a masked dense kernel | O(T²·D) |
  * | synthesizer | `synthesizerAttention`, dense (per-token MLP → T logits)    | O(T²·D), no Q, K      |
  *
  * Simplifications (said in the lesson): the clustered kernel keeps its seeded random centroids fixed (Roy et al.
@@ -33,7 +33,8 @@ import {
   tinyTransformer,
 } from "../model/tiny_transformer.ts";
 import { flashAttention } from "../attention/flash.ts";
-import { clusteredAttention } from "../attention/clustered.ts";
+import { attention } from "../attention/scaled_dot_product.ts";
+import * as tf from "@tensorflow/tfjs";
 import { type Rng, rng } from "../random.ts";
 
 /** The capstone's kernels, in the order of tables and legends. */
@@ -61,6 +62,8 @@ export interface LraKernelSettings {
   clusters?: number;
   /** Query rows per tile of the flash kernel (default 32). */
   flashTile?: number;
+  /** {@linkcode lraModel}: keep the softmax model's feed-forward width instead of matching its budget. */
+  unmatched?: boolean;
 }
 
 /**
@@ -101,7 +104,18 @@ export function lraKind(name: LraKernel, settings: LraKernelSettings = {}): Atte
           const centroids = lraCentroids(info.rng.fork("centroids"), clusters, info.D); // fixed for the model's life
           return {
             variables: [],
-            apply: (q, k, v) => clusteredAttention(q!, k!, v, { centroids, causal: info.causal }).output,
+            apply(q, k, v) {
+              // The same function as clusteredAttention with these centroids (tested), computed as dense attention
+              // under the same-cluster mask: tfjs's gradient of the gathered kernel (tf.gather → UnsortedSegmentSum
+              // on the CPU) took 15 s per step at B = 4, T = 64. So its time and memory here are the masked dense
+              // kernel's: lesson 08's "a mask saves nothing", measured again.
+              const mask = clusterMask(q!, k!, centroids); // [B, H, T, S], no gradient (made from the values)
+              try {
+                return attention(q!, k!, v, { mask, causal: info.causal }).output;
+              } finally {
+                mask.dispose();
+              }
+            },
           };
         },
       };
@@ -127,6 +141,42 @@ export function lraCentroids(r: Rng, clusters: number, D: number): number[][] {
     const n = Math.hypot(...c);
     return c.map((x) => x / n);
   });
+}
+
+/**
+ * The same-cluster mask of routing attention with fixed centroids: query i and key j (each scaled to unit length)
+ * share the nearest centroid (the lowest index on a tie), as `clusteredAttention` assigns them.
+ *
+ * @param q [..., T, D] queries.
+ * @param k [..., S, D] keys.
+ * @param centroids [C][D] unit rows.
+ * @returns [..., T, S] booleans (the caller owns it).
+ */
+export function clusterMask(q: tf.Tensor, k: tf.Tensor, centroids: number[][]): tf.Tensor {
+  const [T, D] = q.shape.slice(-2), S = k.shape[k.rank - 2];
+  const B = q.size / (T * D);
+  const nearest = (a: ArrayLike<number>, row: number) => {
+    let norm = 0;
+    for (let e = 0; e < D; e++) norm += a[row * D + e] ** 2;
+    norm = Math.sqrt(norm) || 1;
+    let best = 0, bestD = Infinity;
+    centroids.forEach((c, ci) => {
+      let dist = 0;
+      for (let e = 0; e < D; e++) dist += (a[row * D + e] / norm - c[e]) ** 2;
+      if (dist < bestD) [best, bestD] = [ci, dist];
+    });
+    return best;
+  };
+  const qa = q.dataSync(), ka = k.dataSync();
+  const mask = new Uint8Array(B * T * S);
+  for (let b = 0; b < B; b++) {
+    const kc = Array.from({ length: S }, (_, j) => nearest(ka, b * S + j));
+    for (let i = 0; i < T; i++) {
+      const c = nearest(qa, b * T + i);
+      for (let j = 0; j < S; j++) mask[(b * T + i) * S + j] = kc[j] === c ? 1 : 0;
+    }
+  }
+  return tf.tensor(mask, [...q.shape.slice(0, -1), S], "bool");
 }
 
 /** The model shape shared by every kernel of a comparison. */
@@ -195,7 +245,7 @@ export function lraModel(
     probe.dispose();
     budgets.set(key, budget);
   }
-  if (kernel === "softmax") return { model: make(kernel, baseFfn), budget, ffn: baseFfn };
+  if (kernel === "softmax" || settings.unmatched) return { model: make(kernel, baseFfn), budget, ffn: baseFfn };
   const probe = make(kernel, baseFfn);
   const extra = probe.parameters - budget; // what the kernel adds (or saves) over softmax
   probe.dispose();

@@ -127,6 +127,8 @@ export interface LraCost {
   inferMs: number;
   /** The most bytes `tf.memory()` held during one training step, above what it held before. */
   peakBytes: number;
+  /** False where the kernel's own weights outgrew the budget and the model kept the softmax model's widths. */
+  budgetMatched: boolean;
   /** Or why it could not be measured (e.g. out of memory). */
   error?: string;
 }
@@ -311,12 +313,19 @@ async function measureOne(
   const vocab = task.vocab(T);
   const ex = task.examples(`lra/sweep/T${T}`, config.batch, T);
   const ids = ex.map((e) => e.ids), y = ex.map((e) => task.answerToken(e.label));
-  const { model } = lraModel(
-    kernel,
-    { vocab, length: T, d: config.d, heads: config.heads, layers: config.layers },
-    `lra/sweep/${kernel}`,
-    config.settings,
-  );
+  const shape = { vocab, length: T, d: config.d, heads: config.heads, layers: config.layers };
+  // Costs need no equal budget; where a kernel's own weights outgrow it (Linformer's E, F at long T with d = 32),
+  // the model keeps the softmax model's feed-forward width and the cost says so.
+  let budgetMatched = true;
+  let made: ReturnType<typeof lraModel>;
+  try {
+    made = lraModel(kernel, shape, `lra/sweep/${kernel}`, config.settings);
+  } catch (err) {
+    if (!(err instanceof RangeError) || !err.message.includes("feed-forward budget")) throw err;
+    budgetMatched = false;
+    made = lraModel(kernel, { ...shape }, `lra/sweep/${kernel}`, { ...config.settings, unmatched: true });
+  }
+  const { model } = made;
   const optimizer = tf.train.adam(config.learningRate);
   const trainable = model.variables.filter((v) => v.trainable);
   const step = async () => {
@@ -352,9 +361,10 @@ async function measureOne(
       trainStepMs: median(stepTimes),
       inferMs: median(inferTimes),
       peakBytes: Math.max(0, profile.peakBytes - before),
+      budgetMatched,
     };
   } catch (err) {
-    return { kernel, T, trainStepMs: NaN, inferMs: NaN, peakBytes: NaN, error: String(err) };
+    return { kernel, T, trainStepMs: NaN, inferMs: NaN, peakBytes: NaN, budgetMatched, error: String(err) };
   } finally {
     optimizer.dispose();
     model.dispose();

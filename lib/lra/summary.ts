@@ -108,8 +108,8 @@ export const LRA_COLORS: Record<LraKernel, string> = {
 
 /**
  * The bubble chart of the Long Range Arena's Figure 3 (Tay et al. 2021), for this machine: held-out accuracy against
- * ms per training step, bubble area proportional to the peak memory of a training step, error bars ± one standard
- * deviation over seeds, and the Pareto front as a dashed line.
+ * ms per training step, bubble area proportional to the peak memory of a training step, bars from the lowest to the
+ * highest seed, and the Pareto front as a dashed line.
  *
  * @param rows The summary at one training length ({@linkcode summarizeLra}, filtered to one T).
  * @param options Title, and the chance accuracy drawn as a dotted line.
@@ -118,18 +118,34 @@ export const LRA_COLORS: Record<LraKernel, string> = {
 export function lraBubbleChart(rows: LraSummary[], options: { title?: string; chance?: number } = {}): Displayable {
   const mib = (r: LraSummary) => (r.cost && Number.isFinite(r.cost.peakBytes) ? r.cost.peakBytes / 2 ** 20 : NaN);
   const biggest = Math.max(1e-9, ...rows.map(mib).filter(Number.isFinite));
-  const traces: Trace[] = rows.map((r) => ({
+  // Labels to the right of their bubble; of two bubbles close together, the faster one's goes to the left.
+  const positions = rows.map(() => "middle right");
+  rows.forEach((r, i) =>
+    rows.forEach((o, j) => {
+      const near = Math.abs(Math.log(o.stepMs / r.stepMs)) < 0.12 && Math.abs(o.accuracy - r.accuracy) < 0.15;
+      if (i !== j && near && r.stepMs < o.stepMs) positions[i] = "middle left";
+    })
+  );
+  const traces: Trace[] = rows.map((r, i) => ({
     type: "scatter",
     mode: "markers+text",
     name: `${r.kernel} (${Number.isFinite(mib(r)) ? mib(r).toFixed(1) : "?"} MiB)`,
     x: [r.stepMs],
     y: [r.accuracy],
     text: [r.kernel],
-    textposition: "top center",
-    error_y: { type: "data", array: [r.accuracyStd], visible: true, color: LRA_COLORS[r.kernel] },
+    textposition: positions[i],
+    // The bars span the seeds' lowest to highest accuracy (always within 0…1).
+    error_y: {
+      type: "data",
+      symmetric: false,
+      array: [r.accuracyRange[1] - r.accuracy],
+      arrayminus: [r.accuracy - r.accuracyRange[0]],
+      visible: true,
+      color: LRA_COLORS[r.kernel],
+    },
     marker: {
-      // Area ∝ memory: the diameter goes with its square root (6 to 46 px).
-      size: [Number.isFinite(mib(r)) ? 6 + 40 * Math.sqrt(mib(r) / biggest) : 6],
+      // Area ∝ memory: the diameter goes with its square root (6 to 36 px).
+      size: [Number.isFinite(mib(r)) ? 6 + 30 * Math.sqrt(mib(r) / biggest) : 6],
       color: LRA_COLORS[r.kernel],
       opacity: 0.6,
       line: { color: "#333", width: 1 },
@@ -159,8 +175,13 @@ export function lraBubbleChart(rows: LraSummary[], options: { title?: string; ch
     data: traces,
     layout: {
       title: { text: options.title ?? "Score against speed; bubble area = peak memory of a training step" },
-      xaxis: { title: { text: "ms per training step (log scale; left is faster)" }, type: "log" },
-      yaxis: { title: { text: "held-out accuracy (mean ± sd over seeds)" }, range: [0, 1.08] },
+      xaxis: {
+        title: { text: "ms per training step (log scale; left is faster)" },
+        type: "log",
+        // Room for the labels right of the slowest bubble and left of the fastest.
+        range: [Math.log10(Math.min(...xs) * 0.75), Math.log10(Math.max(...xs) * 1.5)],
+      },
+      yaxis: { title: { text: "held-out accuracy (mean; bars: lowest–highest seed)" }, range: [0, 1.1] },
       width: 860,
       height: 520,
       legend: { font: { size: 11 } },

@@ -16,6 +16,7 @@ import { files as lesson05 } from "./make_lesson05.ts";
 import { files as lesson06 } from "./make_lesson06.ts";
 import { files as lesson07 } from "./make_lesson07.ts";
 import { files as lesson08 } from "./make_lesson08.ts";
+import { files as lesson09 } from "./make_lesson09.ts";
 
 /** Every generated file, from every generator. */
 export function generatedFiles(): GeneratedFile[] {
@@ -28,6 +29,7 @@ export function generatedFiles(): GeneratedFile[] {
     ...lesson06(),
     ...lesson07(),
     ...lesson08(),
+    ...lesson09(),
   ];
 }
 

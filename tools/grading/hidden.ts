@@ -69,6 +69,15 @@ import * as h05 from "./hidden05_cases.ts";
 import * as h06 from "./hidden06_cases.ts";
 import * as h07 from "./hidden07_cases.ts";
 import * as h08 from "./hidden08_cases.ts";
+import {
+  chooseCase,
+  dilutionCase,
+  lengthCrossoverCase,
+  lesson09Exercises,
+  listOpsCase,
+  reachBoundCase,
+} from "../../lib/check/lesson09.ts";
+import * as h09 from "./hidden09_cases.ts";
 
 /** Hidden cases of a lesson: for any of its exercises, cases with that exercise's arguments. */
 export type HiddenFor<E> = { [K in keyof E]?: E[K] extends Exercise<infer A> ? Case<A>[] : never };
@@ -138,6 +147,14 @@ export const hidden08 = {
   randomLinks: h08.HIDDEN_LINKS_CASES.map(linksCase),
 } satisfies HiddenFor<typeof lesson08Exercises>;
 
+export const hidden09 = {
+  chooseKernel: h09.HIDDEN_CHOOSE_CASES.map(chooseCase),
+  reachAccuracy: h09.HIDDEN_REACH_CASES.map(reachBoundCase),
+  linearEntropy: h09.HIDDEN_ENTROPY_CASES.map(dilutionCase),
+  evaluateListOps: h09.HIDDEN_LISTOPS_CASES.map(listOpsCase),
+  crossoverLength: h09.HIDDEN_CROSSOVER_CASES.map(lengthCrossoverCase),
+} satisfies HiddenFor<typeof lesson09Exercises>;
+
 /** Hidden cases by lesson and exercise name. */
 export const hiddenCases: Record<string, Record<string, Case<unknown[]>[] | undefined>> = {
   "01": hidden01,
@@ -148,4 +165,5 @@ export const hiddenCases: Record<string, Record<string, Case<unknown[]>[] | unde
   "06": hidden06,
   "07": hidden07,
   "08": hidden08,
+  "09": hidden09,
 };
