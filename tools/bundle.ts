@@ -46,7 +46,7 @@ const EXCLUDED = [
 
 const STUDENT_README = `# Attention course — student edition
 
-You need Node.js 18+ (with npm) and Python 3.9+ (with venv). Then, in this folder:
+You need Node.js 18+ (with npm) and Python 3.10+ (with venv). Then, in this folder:
 
 \`\`\`sh
 npx --yes deno@2.9.6 task lab

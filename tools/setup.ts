@@ -118,20 +118,36 @@ async function installNpmPackages(log: (line: string) => void): Promise<void> {
   await writeAtomic(stamp, want);
 }
 
-async function findPython(): Promise<string> {
+/**
+ * The oldest Python the course supports: JupyterLab 4.6 and nbclient 0.11 (tools/requirements.txt) need 3.10, and
+ * that file's markers pin older releases of the packages that need more (ipython 9, soupsieve 4). The README says
+ * the same; tools/requirements_test.ts checks all three agree.
+ */
+export const PYTHON_FLOOR: readonly [number, number] = [3, 10];
+
+/**
+ * The first Python 3 on PATH (`py`, `python`, `python3` on Windows; `python3`, `python` elsewhere), refused with
+ * a SetupError naming the version found and the one needed when it is older than {@link PYTHON_FLOOR}.
+ */
+export async function findPython(): Promise<string> {
+  const floor = PYTHON_FLOOR.join(".");
   const candidates = IS_WINDOWS ? ["py", "python", "python3"] : ["python3", "python"];
   for (const cmd of candidates) {
-    const res = await which(cmd, ["-c", "import sys; print(sys.version_info[0], sys.version_info[1])"]);
+    const res = await which(cmd, ["-c", "import sys; print(*sys.version_info[:3])"]);
     if (!res || res.code !== 0) continue;
-    const [major, minor] = res.stdout.trim().split(" ").map(Number);
-    if (major === 3 && minor >= 9) return cmd;
+    const found = res.stdout.trim().split(" ");
+    const [major, minor] = found.map(Number);
+    if (major === 3 && minor >= PYTHON_FLOOR[1]) return cmd;
     throw new SetupError(
-      `${cmd} is Python ${major}.${minor}; the course needs Python 3.9 or newer (JupyterLab 4): install a newer Python 3`,
+      `${cmd} is Python ${found.join(".")}; the course needs Python ${floor} or newer (JupyterLab 4.6 and the ` +
+        `packages pinned in tools/requirements.txt refuse older ones): install Python ${floor} or newer ` +
+        "(Debian/Ubuntu: sudo apt-get install python3 python3-venv; macOS: brew install python; " +
+        "Windows: https://www.python.org/downloads/)",
     );
   }
   throw new SetupError(
-    "Python 3 was not found: install Python 3.9 or newer (Debian/Ubuntu: sudo apt-get install python3 python3-venv; " +
-      "macOS: brew install python; Windows: https://www.python.org/downloads/)",
+    `Python 3 was not found: install Python ${floor} or newer (Debian/Ubuntu: sudo apt-get install python3 ` +
+      "python3-venv; macOS: brew install python; Windows: https://www.python.org/downloads/)",
   );
 }
 

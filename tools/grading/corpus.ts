@@ -4,7 +4,7 @@
  * crash the class's run, reach outside, forge or steal a grade, or learn the hidden cases. Each hostile case
  * states what the grade must be. Used by grade_test.ts, and to build a class for a throughput run:
  *
- *   deno run --allow-read --allow-write tools/grading/corpus.ts <dir> [--honest N] [--hostile [--only a,b]]
+ *   deno run --allow-read --allow-write --allow-env tools/grading/corpus.ts <dir> [--honest N] [--hostile [--only a,b]]
  *
  * writes N honest students (each with every graded lesson) and, with --hostile, every hostile case (or those of
  * the students named by --only) into <dir>.
