@@ -12,7 +12,7 @@
  */
 import { join } from "node:path";
 import { assert, assertEquals } from "../lib/_testing.ts";
-import { findPython, PYTHON_FLOOR, ROOT, SetupError } from "./setup.ts";
+import { checkVenvPython, findPython, PYTHON_FLOOR, ROOT, SetupError } from "./setup.ts";
 import { compare, pinsFor, requirementPins, type Version } from "./requirements.ts";
 
 const read = (path: string) => Deno.readTextFile(join(ROOT, path));
@@ -77,7 +77,7 @@ Deno.test("the README, the bundle's student README and the instructors' guide st
   }
 });
 
-Deno.test("findPython() refuses an older Python, naming the version found and the one needed", async () => {
+Deno.test("findPython() and checkVenvPython() refuse an older Python, naming the version found and the one needed", async () => {
   if (Deno.build.os === "windows") return; // the stand-in Pythons below are shell scripts
   const dir = await Deno.makeTempDir({ prefix: "find-python-test-" });
   const saved = Deno.env.get("PATH");
@@ -105,6 +105,21 @@ Deno.test("findPython() refuses an older Python, naming the version found and th
     assertEquals(await error(), "found python3");
     await fake("3 13 1");
     assertEquals(await error(), "found python3");
+    // A .venv left by an older Python (say a set-up that failed in pip before this check existed).
+    const venv = async () => {
+      try {
+        await checkVenvPython(join(dir, "python3"));
+        return "accepted";
+      } catch (e) {
+        assert(e instanceof SetupError, String(e));
+        return e.message;
+      }
+    };
+    assertEquals(await venv(), "accepted");
+    await fake("3 9 18");
+    const old = await venv();
+    assert(old.startsWith(`.venv was made with Python 3.9.18; the course needs Python ${floor} or newer`), old);
+    assert(old.endsWith("delete the folder .venv and run again"), old);
   } finally {
     saved === undefined ? Deno.env.delete("PATH") : Deno.env.set("PATH", saved);
     await Deno.remove(dir, { recursive: true });

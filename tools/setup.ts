@@ -125,6 +125,18 @@ async function installNpmPackages(log: (line: string) => void): Promise<void> {
  */
 export const PYTHON_FLOOR: readonly [number, number] = [3, 10];
 
+/** `cmd`'s Python version (major, minor, micro), or null when it is not there or does not run. */
+async function pythonVersion(cmd: string): Promise<number[] | null> {
+  const res = await which(cmd, ["-c", "import sys; print(*sys.version_info[:3])"]);
+  if (!res || res.code !== 0) return null;
+  return res.stdout.trim().split(" ").map(Number);
+}
+
+const tooOld = (v: number[]) => !(v[0] === 3 && v[1] >= PYTHON_FLOOR[1]);
+const WHY_FLOOR = "JupyterLab 4.6 and the packages pinned in tools/requirements.txt refuse older ones";
+const INSTALL_PYTHON = "(Debian/Ubuntu: sudo apt-get install python3 python3-venv; macOS: brew install python; " +
+  "Windows: https://www.python.org/downloads/)";
+
 /**
  * The first Python 3 on PATH (`py`, `python`, `python3` on Windows; `python3`, `python` elsewhere), refused with
  * a SetupError naming the version found and the one needed when it is older than {@link PYTHON_FLOOR}.
@@ -133,21 +145,28 @@ export async function findPython(): Promise<string> {
   const floor = PYTHON_FLOOR.join(".");
   const candidates = IS_WINDOWS ? ["py", "python", "python3"] : ["python3", "python"];
   for (const cmd of candidates) {
-    const res = await which(cmd, ["-c", "import sys; print(*sys.version_info[:3])"]);
-    if (!res || res.code !== 0) continue;
-    const found = res.stdout.trim().split(" ");
-    const [major, minor] = found.map(Number);
-    if (major === 3 && minor >= PYTHON_FLOOR[1]) return cmd;
+    const found = await pythonVersion(cmd);
+    if (!found) continue;
+    if (!tooOld(found)) return cmd;
     throw new SetupError(
-      `${cmd} is Python ${found.join(".")}; the course needs Python ${floor} or newer (JupyterLab 4.6 and the ` +
-        `packages pinned in tools/requirements.txt refuse older ones): install Python ${floor} or newer ` +
-        "(Debian/Ubuntu: sudo apt-get install python3 python3-venv; macOS: brew install python; " +
-        "Windows: https://www.python.org/downloads/)",
+      `${cmd} is Python ${found.join(".")}; the course needs Python ${floor} or newer (${WHY_FLOOR}): ` +
+        `install Python ${floor} or newer ${INSTALL_PYTHON}`,
     );
   }
+  throw new SetupError(`Python 3 was not found: install Python ${floor} or newer ${INSTALL_PYTHON}`);
+}
+
+/**
+ * Refuses a .venv made by a Python older than {@link PYTHON_FLOOR} (a set-up that failed in pip before the check,
+ * or a copy from elsewhere), whose pip would fail far from the reason; `python` is its interpreter.
+ */
+export async function checkVenvPython(python: string): Promise<void> {
+  const found = await pythonVersion(python);
+  if (!found || !tooOld(found)) return;
+  const floor = PYTHON_FLOOR.join(".");
   throw new SetupError(
-    `Python 3 was not found: install Python ${floor} or newer (Debian/Ubuntu: sudo apt-get install python3 ` +
-      "python3-venv; macOS: brew install python; Windows: https://www.python.org/downloads/)",
+    `.venv was made with Python ${found.join(".")}; the course needs Python ${floor} or newer (${WHY_FLOOR}): ` +
+      `install Python ${floor} or newer ${INSTALL_PYTHON}, delete the folder .venv and run again`,
   );
 }
 
@@ -157,7 +176,9 @@ async function ensureVenv(log: (line: string) => void): Promise<string> {
   const want = await hashFiles([REQUIREMENTS]);
   if (await exists(python) && await readText(stamp) === want) return python;
 
-  if (!await exists(python)) {
+  if (await exists(python)) {
+    await checkVenvPython(python);
+  } else {
     const system = await findPython();
     const probe = await run(system, ["-c", "import venv, ensurepip"], { quiet: true });
     if (probe.code !== 0) {
