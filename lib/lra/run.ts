@@ -64,8 +64,9 @@ export interface LraConfig {
 }
 
 /**
- * The two presets: `quick` trains at T = 64 (150 steps, 3 seeds, 1 layer) and times T = 64 … 512; `full` trains at
- * T = 64 and 256 (400 steps, 2 layers) and times T = 64 … 2048.
+ * The two presets: `quick` trains at T = 64 (150 steps, 3 seeds, 1 layer, d = 32) and times T = 64 … 512; `full`
+ * trains at T = 64 and 256 (400 steps, 2 layers, d = 64, so that Linformer's E, F and the Synthesizer's T logits
+ * still leave a real feed-forward block under the equal budget) and times T = 64 … 1024.
  *
  * @param mode "quick" or "full".
  * @returns The configuration (a fresh object: change fields to explore).
@@ -86,12 +87,12 @@ export function lraConfig(mode: "quick" | "full"): LraConfig {
     mode,
     kernels: [...LRA_KERNELS],
     trainLengths: quick ? [64] : [64, 256],
-    sweepLengths: quick ? [64, 128, 256, 512] : [64, 128, 256, 512, 1024, 2048],
+    sweepLengths: quick ? [64, 128, 256, 512] : [64, 128, 256, 512, 1024],
     seeds: [1, 2, 3],
     steps: quick ? 150 : 400,
     batch: 32,
     learningRate: 3e-3,
-    d: 32,
+    d: quick ? 32 : 64,
     heads: 2,
     layers: quick ? 1 : 2,
     trainSize: 4096,
