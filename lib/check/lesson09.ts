@@ -23,7 +23,15 @@ export interface KernelRow {
   ms: number;
   mib: number;
 }
-type ChooseArgs = [rows: KernelRow[], maxMs: number, maxMiB: number];
+/** The rows as parallel arrays (plain arrays cross the grading sandbox's wire; objects do not). */
+type ChooseArgs = [
+  kernels: string[],
+  accuracies: number[][],
+  ms: number[],
+  mib: number[],
+  maxMs: number,
+  maxMiB: number,
+];
 /** Named mistakes of the choice. */
 export type ChooseMistake = "bestSeed" | "ignoresMemory" | "ignoresLatency" | "fastestFit";
 
@@ -64,11 +72,18 @@ export function verifyChoice(actual: unknown, c: ChooseCase): Verdict {
   };
 }
 
-/** A choice case (visible or hidden): fresh copies of the rows on every run. */
+/** A choice case (visible or hidden): fresh arrays on every run. */
 export function chooseCase(c: ChooseCase): Case<ChooseArgs> {
   return {
     label: c.label,
-    args: () => [c.rows.map((r) => ({ ...r, accuracies: [...r.accuracies] })), c.maxMs, c.maxMiB],
+    args: () => [
+      c.rows.map((r) => r.kernel),
+      c.rows.map((r) => [...r.accuracies]),
+      c.rows.map((r) => r.ms),
+      c.rows.map((r) => r.mib),
+      c.maxMs,
+      c.maxMiB,
+    ],
     verify: (actual) => verifyChoice(actual, c),
   };
 }

@@ -10,18 +10,23 @@ await initBackend({ backend: "wasm", print: false });
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
+type ChooseArgs = [string[], number[][], number[], number[], number, number];
+const rowsOf = (k: string[], acc: number[][], ms: number[], mib: number[]): KernelRow[] =>
+  k.map((kernel, i) => ({ kernel, accuracies: acc[i], ms: ms[i], mib: mib[i] }));
+
 /** The most accurate kernel (mean over seeds) within both budgets; `bug` plants a named mistake. */
-function choose(rows: KernelRow[], maxMs: number, maxMiB: number, bug?: string): string | null {
+function choose(...[k, acc, ms, mib, maxMs, maxMiB, bug]: [...ChooseArgs, string?]): string | null {
+  const rows = rowsOf(k, acc, ms, mib);
   const fits = rows.filter((r) => (bug === "latency" || r.ms <= maxMs) && (bug === "memory" || r.mib <= maxMiB));
   const score = (
     r: KernelRow,
   ) => (bug === "best" ? Math.max(...r.accuracies) : bug === "fastest" ? -r.ms : mean(r.accuracies));
   return fits.sort((a, b) => score(b) - score(a) || a.ms - b.ms)[0]?.kernel ?? null;
 }
-/** The same, written as one pass that keeps the best so far. */
-function chooseLoop(rows: KernelRow[], maxMs: number, maxMiB: number): string | null {
+/** The same, written as one pass over the indices that keeps the best so far. */
+function chooseLoop(...[k, acc, ms, mib, maxMs, maxMiB]: ChooseArgs): string | null {
   let best: KernelRow | null = null;
-  for (const r of rows) {
+  for (const r of rowsOf(k, acc, ms, mib)) {
     if (r.ms > maxMs || r.mib > maxMiB) continue;
     const [a, b] = [mean(r.accuracies), best ? mean(best.accuracies) : -1];
     if (!best || a > b || (a === b && r.ms < best.ms)) best = r;
@@ -119,10 +124,10 @@ Deno.test("lesson 09: the reference answers, written two ways, pass the visible 
 
 Deno.test("lesson 09: each named mistake is diagnosed", async () => {
   const planted: [keyof typeof ex, unknown, string][] = [
-    ["chooseKernel", (r: KernelRow[], m: number, b: number) => choose(r, m, b, "best"), "best seed"],
-    ["chooseKernel", (r: KernelRow[], m: number, b: number) => choose(r, m, b, "memory"), "over the memory budget"],
-    ["chooseKernel", (r: KernelRow[], m: number, b: number) => choose(r, m, b, "latency"), "over the latency budget"],
-    ["chooseKernel", (r: KernelRow[], m: number, b: number) => choose(r, m, b, "fastest"), "the fastest kernel"],
+    ["chooseKernel", (...a: ChooseArgs) => choose(...a, "best"), "best seed"],
+    ["chooseKernel", (...a: ChooseArgs) => choose(...a, "memory"), "over the memory budget"],
+    ["chooseKernel", (...a: ChooseArgs) => choose(...a, "latency"), "over the latency budget"],
+    ["chooseKernel", (...a: ChooseArgs) => choose(...a, "fastest"), "the fastest kernel"],
     ["reachAccuracy", (...a: [number, number, number, number, number]) => reach(...a, "noGuess"), "still guesses"],
     ["reachAccuracy", (...a: [number, number, number, number, number]) => reach(...a, "oneLayer"), "it takes depth"],
     ["reachAccuracy", (...a: [number, number, number, number, number]) => reach(...a, "query"), "T − 1 symbol"],
