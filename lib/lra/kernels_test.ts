@@ -117,3 +117,19 @@ Deno.test("an LRA model is reproducible from its seed and another seed gives oth
     [a, b, c].forEach((m) => m.model.dispose());
   }
 });
+
+Deno.test("both presets build every kernel at every length they train at, within the budget", () => {
+  for (const mode of ["quick", "full"] as const) {
+    const c = lraConfig(mode);
+    for (const T of c.trainLengths) {
+      for (const kernel of c.kernels) {
+        const shape = { vocab: 18, length: T, d: c.d, heads: c.heads, layers: c.layers };
+        const { model, budget, ffn } = lraModel(kernel, shape, 1, c.settings);
+        assert(Math.abs(model.parameters - budget) <= c.layers * (c.d + 1), `${mode}, ${kernel}, T = ${T}`);
+        // A real feed-forward block is left (at d = 32, T = 256 Linformer would have kept 2 units of 128).
+        assert(ffn >= c.d, `${mode}, ${kernel}, T = ${T}: feed-forward width ${ffn}`);
+        model.dispose();
+      }
+    }
+  }
+});
