@@ -10,6 +10,7 @@ import { clusteredAttention } from "../attention/clustered.ts";
 import { synthesizerAttention } from "../attention/synthesizer.ts";
 import { assert, assertEquals, assertThrows } from "../_testing.ts";
 import { LRA_KERNELS, lraCentroids, type LraKernel, lraKind, lraModel } from "./kernels.ts";
+import { lraConfig } from "./run.ts";
 
 await initBackend({ backend: "wasm", print: false });
 
