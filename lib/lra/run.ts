@@ -385,8 +385,10 @@ export interface CachedLraResults {
   results: LraResults;
   /** "fresh" (just run), "cached" (this backend's results), or "other backend" (the same configuration's). */
   source: "fresh" | "cached" | "other backend";
-  /** The cache file. */
+  /** The cache file ("" when it could not be written). */
   path: string;
+  /** Why the results could not be cached, if they could not. */
+  cacheError?: string;
 }
 
 /**
@@ -416,7 +418,12 @@ export async function lraResults(
     }
   }
   const results = await runLra(config, task, { ...options, backend });
-  return { results, source: "fresh", path: await writeTextAtomic(dir, `${key}.json`, JSON.stringify(results)) };
+  try {
+    return { results, source: "fresh", path: await writeTextAtomic(dir, `${key}.json`, JSON.stringify(results)) };
+  } catch (err) {
+    // A read-only folder (or no file access at all) costs the cache, not the results.
+    return { results, source: "fresh", path: "", cacheError: err instanceof Error ? err.message : String(err) };
+  }
 }
 
 /** Cached results if the text is this version's results for this configuration (anything else is ignored). */

@@ -86,6 +86,13 @@ Deno.test("lraResults() caches: a second call trains nothing, another backend's 
     const changed = await lraResults({ ...tiny(), steps: 3 }, task, { dir, progress: false, backend: "wasm" });
     assertEquals(changed.source, "fresh");
     assert(changed.path !== first.path, "another configuration must have another key");
+    // A folder that cannot be written costs the cache, not the results.
+    const blocked = `${dir}/a-file`;
+    await Deno.writeTextFile(blocked, "");
+    const unwritable = await lraResults(tiny(), task, { dir: blocked, progress: false, backend: "wasm" });
+    assertEquals([unwritable.source, unwritable.path], ["fresh", ""]);
+    assert(unwritable.cacheError && unwritable.results.runs.length === 4, JSON.stringify(unwritable.cacheError));
+    await Deno.remove(blocked);
     // Atomic writes: no temporary file is left behind.
     const names = Array.from(Deno.readDirSync(dir), (e) => e.name);
     assert(names.every((n) => n.endsWith(".json") && !n.startsWith(".")), names.join());
