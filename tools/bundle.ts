@@ -11,7 +11,7 @@
  * so an interrupted run leaves nothing half-written.
  * @module
  */
-import { basename, dirname, join, relative, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { ROOT } from "./setup.ts";
 
 /** Files and folders copied as they are (folders recursively, minus EXCLUDED). */
@@ -58,18 +58,21 @@ start in seconds. JupyterLab offers two kernels: "TypeScript (attention course)"
 \`throw new NotImplementedError(…)\` with your code and run the check under it.
 `;
 
-async function copyTree(src: string, dst: string, written: string[]): Promise<void> {
-  const info = await Deno.stat(src);
-  const rel = relative(ROOT, src);
-  if (EXCLUDED.some((re) => re.test(rel))) return;
-  if (info.isDirectory) {
-    await Deno.mkdir(dst, { recursive: true });
-    for await (const entry of Deno.readDir(src)) await copyTree(join(src, entry.name), join(dst, entry.name), written);
-  } else if (info.isFile) {
-    await Deno.mkdir(dirname(dst), { recursive: true });
-    await Deno.copyFile(src, dst);
-    written.push(rel);
-  }
+/**
+ * The files at or below `item` (a path relative to the course: a file or a folder), relative to the course, less
+ * the EXCLUDED ones (tests, test data, checkpoints), sorted. Links and other non-files are left out.
+ */
+export async function courseFiles(item: string): Promise<string[]> {
+  const files: string[] = [];
+  const walk = async (rel: string) => {
+    if (EXCLUDED.some((re) => re.test(rel))) return;
+    const info = await Deno.lstat(join(ROOT, rel)).catch(() => null);
+    if (info?.isDirectory) {
+      for await (const entry of Deno.readDir(join(ROOT, rel))) await walk(`${rel}/${entry.name}`);
+    } else if (info?.isFile) files.push(rel);
+  };
+  await walk(item);
+  return files.sort();
 }
 
 /**
@@ -94,8 +97,11 @@ export async function writeBundle(target: string): Promise<string[]> {
   try {
     const written: string[] = [];
     for (const item of SHIPPED) {
-      const src = join(ROOT, item);
-      if (await Deno.stat(src).then(() => true, () => false)) await copyTree(src, join(tmp, item), written);
+      for (const rel of await courseFiles(item)) {
+        await Deno.mkdir(dirname(join(tmp, rel)), { recursive: true });
+        await Deno.copyFile(join(ROOT, rel), join(tmp, rel));
+        written.push(rel);
+      }
     }
     const config = JSON.parse(await Deno.readTextFile(join(ROOT, "deno.json")));
     config.tasks = { lab: config.tasks.lab, setup: config.tasks.setup }; // setup: binder/postBuild runs it
