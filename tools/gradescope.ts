@@ -6,9 +6,9 @@
  * the image) and `run_autograder` (run for each submission in /autograder, the submission in
  * /autograder/submission, writing /autograder/results/results.json), then `autograder.json` (the lesson, limits,
  * backend and the hidden tests' visibility), `requirements-deno.txt` (Deno from PyPI, pinned by hash) and
- * `course/`: deno.json and deno.lock, lib/ and datasets/ (without tests), the grader (tools/grading/ without its
- * tests and test corpus, and the three tools/ modules it imports) and the lesson's exercise notebook, which
- * setup.sh grades once as a check. No solutions. The hidden cases are inside (the grader needs them): give the
+ * `course/`: deno.json and deno.lock, lib/ and datasets/ (without tests), the grader (the modules its entry points
+ * import, found by following their relative imports) and the lesson's exercise notebook, which setup.sh grades
+ * once as a check. No solutions. The hidden cases are inside (the grader needs them): give the
  * zip to Gradescope only, never to students.
  *
  * On Gradescope the notebook is graded by tools/grading/gradescope.ts, i.e. by grade_notebook.ts as `deno task
@@ -16,7 +16,7 @@
  * packages deno.lock pins from the registries; nothing is downloaded while grading.
  * @module
  */
-import { basename, join, resolve } from "node:path";
+import { basename, join, posix, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { courseFiles } from "./bundle.ts";
 import { courseNotebooks, DEFAULT_BACKEND, DEFAULT_LIMITS, GRADING_BACKENDS } from "./grading/grade.ts";
@@ -34,17 +34,35 @@ const DENO_WHEELS = [
   "f8e1f6c053d3376388b61e658a2438ba45904a62b261988f2b858efefdc0aaad",
 ];
 
-/** What goes into course/ besides the lesson's exercise notebook. */
-const COURSE_ITEMS = [
-  "lib",
-  "datasets",
-  "tools/grading",
-  "tools/setup.ts",
-  "tools/setup_native.ts",
-  "tools/notebook.ts",
+/** Shipped whole (less tests): the notebook may import any of it, and the sandbox reads them. */
+const COURSE_ITEMS = ["lib", "datasets"];
+/** The grader's entry points: run_autograder's, and the two the sandbox process starts from. */
+const ENTRY_POINTS = [
+  "tools/grading/gradescope.ts",
+  "tools/grading/sandbox_main.ts",
+  "tools/grading/sandbox_worker.ts",
 ];
-/** Left out of tools/grading/: the hostile test corpus (a test helper). */
-const NOT_SHIPPED = ["tools/grading/corpus.ts"];
+
+/**
+ * The course's modules that `entries` need: the entries and every module they import by a relative specifier
+ * (static `from "./x.ts"`, `import "./x.ts"` or `import("./x.ts")`), transitively; paths relative to the course.
+ */
+export async function localModules(entries: string[]): Promise<string[]> {
+  const seen = new Set<string>();
+  const todo = [...entries];
+  while (todo.length) {
+    const rel = todo.pop()!;
+    if (seen.has(rel)) continue;
+    seen.add(rel);
+    const text = await Deno.readTextFile(join(ROOT, rel));
+    for (const m of text.matchAll(/(?:\bfrom|\bimport)\s*\(?\s*["'](\.\.?\/[^"']+)["']/g)) {
+      const target = posix.normalize(posix.join(posix.dirname(rel), m[1]));
+      const exists = await Deno.stat(join(ROOT, target)).then((i) => i.isFile, () => false);
+      if (!target.startsWith("../") && exists) todo.push(target);
+    }
+  }
+  return [...seen].sort();
+}
 
 const SETUP_SH = `#!/usr/bin/env bash
 # Gradescope runs this once, as root, when it builds the autograder's image (Ubuntu). It installs Deno ${DENO_VERSION}
@@ -112,9 +130,9 @@ export async function autograderEntries(config: AutograderConfig): Promise<ZipEn
   const deno = JSON.parse(await Deno.readTextFile(join(ROOT, "deno.json")));
   deno.tasks = {};
   entries.push(text("course/deno.json", JSON.stringify(deno, null, 2) + "\n"));
-  const files = [`exercises/${config.notebook}`, "deno.lock"];
-  for (const item of COURSE_ITEMS) files.push(...await courseFiles(item));
-  for (const rel of files.filter((f) => !NOT_SHIPPED.includes(f))) {
+  const files = new Set([`exercises/${config.notebook}`, "deno.lock", ...await localModules(ENTRY_POINTS)]);
+  for (const item of COURSE_ITEMS) for (const f of await courseFiles(item)) files.add(f);
+  for (const rel of [...files].sort()) {
     entries.push({ path: `course/${rel}`, data: await Deno.readFile(join(ROOT, rel)) });
   }
   return entries;
