@@ -30,7 +30,7 @@ import { GRADING_BACKENDS, preflight, relativizer } from "./grade.ts";
 import { type GradeOptions, gradeSubmission } from "./grade_notebook.ts";
 import { hiddenCases } from "./hidden.ts";
 import type { SubmissionGrade } from "./report.ts";
-import type { Limits } from "./sandbox.ts";
+import { type Limits, runsDir, type SandboxDirs } from "./sandbox.ts";
 import { printable } from "./submissions.ts";
 
 /** Gradescope's visibility values (autograder specification: "Controlling Test Case Visibility"). */
@@ -255,7 +255,11 @@ export async function runAutograder(
     } else {
       log(`grading ${picked.name} (lesson ${config.lesson}, ${config.backend} backend)`);
       await initBackend({ backend: config.backend as "cpu", print: false });
-      const dirs = { home, denoDir: join(sandboxDir, "deno") };
+      // As gradeAll: the sandboxes' warm DENO_DIR (filled by setup.sh's self-check), less what a killed run left.
+      const dirs: SandboxDirs = { home, denoDir: join(sandboxDir, "deno") };
+      for (const d of [runsDir(dirs), join(dirs.denoDir, "location_data")]) {
+        await Deno.remove(d, { recursive: true }).catch(() => {});
+      }
       await Deno.mkdir(dirs.denoDir, { recursive: true });
       const options: GradeOptions = {
         limits: config.limits,
