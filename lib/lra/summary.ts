@@ -122,7 +122,7 @@ export function lraBubbleChart(rows: LraSummary[], options: { title?: string; ch
   const positions = rows.map(() => "middle right");
   rows.forEach((r, i) =>
     rows.forEach((o, j) => {
-      const near = Math.abs(Math.log(o.stepMs / r.stepMs)) < 0.12 && Math.abs(o.accuracy - r.accuracy) < 0.15;
+      const near = Math.abs(Math.log(o.stepMs / r.stepMs)) < 0.15 && Math.abs(o.accuracy - r.accuracy) < 0.15;
       if (i !== j && near && r.stepMs < o.stepMs) positions[i] = "middle left";
     })
   );
