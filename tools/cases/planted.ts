@@ -1035,11 +1035,17 @@ export async function notebookRoute(group: Planted[], scratch: string, tag: stri
 /**
  * Whether a mistake was caught and its cause named. A mistake is caught when the exercise loses points; one in an
  * earlier exercise that this one calls (`chargedOnce`) is handled when this one keeps points (all of them, or as
- * many as the other lost) and names the other.
+ * many as the other lost) and names the other; in the grader (`route` "grader"), which judges this one again with
+ * the course's own version of the other, when this one — right once the other is — gets full marks, naming it.
  */
-export function judge(e: Planted, o: Outcome): { caught: boolean; named: boolean } {
+export function judge(e: Planted, o: Outcome, route: "notebook" | "grader" = "notebook"): {
+  caught: boolean;
+  named: boolean;
+} {
   if (e.chargedOnce) {
-    const handled = o.points > 0 && o.text.includes(e.cause!);
+    const handled = route === "grader"
+      ? o.full && Object.keys(e.also ?? {}).every((n) => o.text.includes(`with the course's own ${n} (exercise`))
+      : o.points > 0 && o.text.includes(e.cause!);
     return { caught: handled, named: handled };
   }
   return { caught: !o.full, named: !o.full && o.text.includes(e.cause!) };

@@ -12,10 +12,10 @@ import { ROOT } from "../setup.ts";
 import { judge, notebookRoute, type Outcome, PLANTED, type Planted, submissions, writeSubmissions } from "./planted.ts";
 
 /** A tally line per route. */
-function tally(route: string, entries: Planted[], outcomes: Map<string, Outcome>) {
+function tally(route: string, entries: Planted[], outcomes: Map<string, Outcome>, by: "notebook" | "grader") {
   const bugs = entries.filter((e) => e.kind === "bug"), good = entries.filter((e) => e.kind === "correct");
-  const caught = bugs.filter((e) => judge(e, outcomes.get(e.id)!).caught);
-  const named = caught.filter((e) => judge(e, outcomes.get(e.id)!).named);
+  const caught = bugs.filter((e) => judge(e, outcomes.get(e.id)!, by).caught);
+  const named = caught.filter((e) => judge(e, outcomes.get(e.id)!, by).named);
   const falseZeros = good.filter((e) => !outcomes.get(e.id)!.full);
   return {
     route,
@@ -85,7 +85,10 @@ Deno.test({
           if (got !== max) collateral.push(`${r.student} (correct alternatives only) got ${got}/${max}`);
         }
       }
-      const tallies = [tally("in-notebook checks", PLANTED, inNotebook), tally("deno task grade", PLANTED, graded)];
+      const tallies = [
+        tally("in-notebook checks", PLANTED, inNotebook, "notebook"),
+        tally("deno task grade", PLANTED, graded, "grader"),
+      ];
       for (const t of tallies) {
         console.log(t.line);
         for (const u of t.unnamed) console.log(`  cause not named: ${u}`);

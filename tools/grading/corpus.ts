@@ -119,6 +119,40 @@ export async function lesson01(
   return nb;
 }
 
+/**
+ * Lesson 04's solution with softmaxWithTemperature (A) overflowing (`brokenA`), temperatureForMaxWeight (B) calling
+ * A (`viaA`), and B wrong by itself: it searches for 1/τ (`wrongB`).
+ */
+async function lesson04(options: { brokenA?: boolean; viaA?: boolean; wrongB?: boolean }): Promise<Notebook> {
+  const nb = await solution("04");
+  const a = nb.cells.find((c) => sourceOf(c).includes("function softmaxWithTemperature("));
+  const b = nb.cells.find((c) => sourceOf(c).includes("function temperatureForMaxWeight("));
+  const stable = /const largest = \(tau: number\) => [^\n]*/;
+  if (!a || !b || !stable.test(sourceOf(b)) || !/lo = mid;[^\n]*\n\s*else hi = mid;/.test(sourceOf(b))) {
+    throw new Error("the solution of lesson 04 changed: update corpus.ts's lesson04");
+  }
+  if (options.brokenA) {
+    a.source = sourceOf(a).replace(
+      /\/\/ BEGIN SOLUTION[\s\S]*?\/\/ END SOLUTION/,
+      "const e = logits.map((z) => Math.exp(z / tau)); // no max subtracted: overflows\n" +
+        "  const total = e.reduce((a, b) => a + b, 0);\n  return e.map((x) => x / total);",
+    );
+  }
+  if (options.viaA) {
+    b.source = sourceOf(b).replace(
+      stable,
+      `const largest = (tau: number) => Math.max(...softmaxWithTemperature(logits, ${
+        options.wrongB ? "1 / tau" : "tau"
+      }));`,
+    );
+    if (options.wrongB) {
+      // largest(τ) is now the max weight at 1/τ, which grows with τ: the search turns round.
+      b.source = sourceOf(b).replace(/lo = mid;([^\n]*\n\s*)else hi = mid;/, "hi = mid;$1else lo = mid;");
+    }
+  }
+  return nb;
+}
+
 async function put(dir: string, student: string, file: string, content: Notebook | string): Promise<void> {
   await Deno.mkdir(join(dir, student), { recursive: true });
   await Deno.writeTextFile(
@@ -902,35 +936,68 @@ export function hostileCases(places: Places): Case[] {
       },
       expect: {},
     })),
+    // Issue 10 item 9, a mistake is charged once: temperatureForMaxWeight (B, exercise 5) may call
+    // softmaxWithTemperature (A, exercise 2). The grader judges B again with the course's A.
     {
       student: "charged-once",
       lesson: "04",
-      what: "issue 10 item 9: temperatureForMaxWeight calls the student's own softmaxWithTemperature, which overflows",
+      what: "charged once: a broken softmaxWithTemperature and a temperatureForMaxWeight that is right once it is",
+      write: async (dir, student) => put(dir, student, lessonFile("04"), await lesson04({ brokenA: true, viaA: true })),
+      expect: {
+        points: { softmaxWithTemperature: 0 }, // B keeps full marks: the others of the lesson must
+        messages: {
+          temperatureForMaxWeight: "graded again with the course's own softmaxWithTemperature (exercise 2)",
+        },
+      },
+    },
+    {
+      student: "charged-once-wrong",
+      lesson: "04",
+      what: "charged once: a broken softmaxWithTemperature and a temperatureForMaxWeight wrong by itself (1/τ) " +
+        "scores 0 with its own cause",
+      write: async (dir, student) =>
+        put(dir, student, lessonFile("04"), await lesson04({ brokenA: true, viaA: true, wrongB: true })),
+      expect: {
+        points: { softmaxWithTemperature: 0, temperatureForMaxWeight: 0 },
+        messages: { temperatureForMaxWeight: "likely cause: your answer is 1/τ" },
+      },
+    },
+    {
+      student: "charged-once-own",
+      lesson: "04",
+      what: "charged once: a right softmaxWithTemperature and a wrong temperatureForMaxWeight are judged as always",
+      write: async (dir, student) => put(dir, student, lessonFile("04"), await lesson04({ viaA: true, wrongB: true })),
+      expect: {
+        points: { temperatureForMaxWeight: 0 },
+        messages: { temperatureForMaxWeight: "your answer is 1/τ" },
+        notInFeedback: ["graded again"],
+      },
+    },
+    {
+      student: "charged-once-hostile",
+      lesson: "04",
+      what: "charged once: a wrong temperatureForMaxWeight that detects the regrade (by the source of " +
+        "softmaxWithTemperature or a global), puts the broken softmaxWithTemperature back and throws the course's source, gains " +
+        "nothing and reads nothing back",
       write: async (dir, student) => {
-        const nb = await solution("04");
-        for (const c of nb.cells) {
-          const src = sourceOf(c);
-          if (src.includes("function softmaxWithTemperature(")) {
-            c.source = src.replace(
-              /\/\/ BEGIN SOLUTION[\s\S]*?\/\/ END SOLUTION/,
-              "const e = logits.map((z) => Math.exp(z / tau)); // no max subtracted: overflows\n" +
-                "  const total = e.reduce((a, b) => a + b, 0);\n  return e.map((x) => x / total);",
-            );
-          }
-          const stable = /const largest = \(tau: number\) => [^\n]*/;
-          if (src.includes("function temperatureForMaxWeight(")) {
-            if (!stable.test(src)) throw new Error("the solution changed: update charged-once");
-            c.source = src.replace(
-              stable,
-              "const largest = (tau: number) => Math.max(...softmaxWithTemperature(logits, tau));",
-            );
-          }
-        }
+        const nb = await lesson04({ brokenA: true, viaA: true });
+        const b = nb.cells.find((c) => sourceOf(c).includes("function temperatureForMaxWeight("))!;
+        b.source = sourceOf(b).replace(
+          "// BEGIN SOLUTION",
+          "const course = softmaxWithTemperature.toString();\n" +
+            '  if (course.includes("no overflow") || "top" in globalThis) {\n' +
+            "    // @ts-ignore: put the student's broken version back\n" +
+            "    softmaxWithTemperature = (z: number[], t: number) => { const e = z.map((x) => Math.exp(x / t)); " +
+            "const s = e.reduce((a, c) => a + c, 0); return e.map((x) => x / s); };\n" +
+            '    throw new Error("LEAK " + course);\n' +
+            "  }\n  // BEGIN SOLUTION",
+        );
         await put(dir, student, lessonFile("04"), nb);
       },
       expect: {
-        points: { softmaxWithTemperature: 0 },
-        messages: { temperatureForMaxWeight: "charged there, once" },
+        points: { softmaxWithTemperature: 0, temperatureForMaxWeight: 0 },
+        messages: { temperatureForMaxWeight: "graded again with the course's own softmaxWithTemperature" },
+        notInFeedback: ["LEAK", "no overflow", "Math.exp((z - top) / tau)"],
       },
     },
     {

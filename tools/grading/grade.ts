@@ -73,10 +73,11 @@ function graderVersion(): Promise<string> {
     const walk = async (dir: string) => {
       for await (const e of Deno.readDir(join(ROOT, dir))) {
         if (e.isDirectory) await walk(`${dir}/${e.name}`);
-        else if (/\.(ts|json)$/.test(e.name) && !e.name.endsWith("_test.ts")) files.push(`${dir}/${e.name}`);
+        else if (/\.(ts|json|ipynb)$/.test(e.name) && !e.name.endsWith("_test.ts")) files.push(`${dir}/${e.name}`);
       }
     };
-    for (const dir of ["lib", "datasets", "tools/grading"]) await walk(dir);
+    // solutions/: a regrade runs the course's own version of an exercise (grade_notebook.ts withCourseVersions).
+    for (const dir of ["lib", "datasets", "tools/grading", "solutions"]) await walk(dir);
     files.push("deno.json", "deno.lock", "tools/notebook.ts");
     const texts = await Promise.all(files.sort().map(async (f) => `${f}\0${await Deno.readTextFile(join(ROOT, f))}`));
     return sha256(texts.join("\0") + Deno.version.deno);

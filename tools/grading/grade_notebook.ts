@@ -15,12 +15,21 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { type CheckResult, type Exercise, OpaqueValue, type PriorResults, runCheck } from "../../lib/check/core.ts";
+import {
+  type CheckResult,
+  type Exercise,
+  OpaqueValue,
+  type PriorResults,
+  refersTo,
+  runCheck,
+} from "../../lib/check/core.ts";
 import { exercisesByLesson } from "../../lib/check/mod.ts";
-import type { Notebook } from "../notebook.ts";
+import { join } from "node:path";
+import { type Notebook, readNotebook } from "../notebook.ts";
+import { ROOT } from "../setup.ts";
 import { type CallRecord, type Item, WALL_FACTOR, type Wire } from "./frames.ts";
 import { hiddenCases } from "./hidden.ts";
-import { functionSource, notebookProgram } from "./program.ts";
+import { functionSource, notebookProgram, type Program } from "./program.ts";
 import { fromWire, replayer, toWire } from "./protocol.ts";
 import type { ExerciseGrade, SubmissionGrade } from "./report.ts";
 import { type Limits, MAX_CACHE_GROWTH, runSandbox, type SandboxDirs, type Stop } from "./sandbox.ts";
@@ -201,11 +210,32 @@ export async function gradeSubmission(sub: Submission, options: GradeOptions, ha
   }
   for (const i of remaining) charged.set(i, { item: i, reason: "crash" }); // cannot happen: bounded attempts
 
+  // A mistake is charged once, and every exercise is judged: one that failed while an exercise it may call
+  // (`uses`) has not passed is graded again with the course's own version of that one (see withCourseVersions).
+  const regraded = new Map<string, ExerciseGrade>();
+  const visibleIndex = (n: string) => items.findIndex((it) => it.exercise === n && it.phase === "visible");
+  for (const name of names) {
+    if (charged.has(visibleIndex(name)) || (await visibleGrade(name))?.status !== "failed") continue;
+    const source = functionSource(program, name);
+    const broken: string[] = [];
+    for (const u of exercises[name].uses ?? []) {
+      if (u === name || !exercises[u] || refersTo(source, u) === false) continue;
+      if (charged.has(visibleIndex(u)) || (await visibleGrade(u))?.status !== "passed") broken.push(u);
+    }
+    if (!broken.length) continue;
+    sandboxes++;
+    regraded.set(name, await withCourseVersions(sub.lesson, name, broken, program.cells, options));
+  }
+
   const grades: ExerciseGrade[] = [];
   for (const name of names) {
     const exercise = exercises[name];
     const vis = items.findIndex((it) => it.exercise === name && it.phase === "visible");
     const hid = items.findIndex((it) => it.exercise === name && it.phase === "hidden");
+    if (regraded.has(name)) {
+      grades.push(regraded.get(name)!);
+      continue;
+    }
     const stop = charged.get(vis);
     if (stop) {
       grades.push(errorGrade(
@@ -249,6 +279,145 @@ export async function gradeSubmission(sub: Submission, options: GradeOptions, ha
     );
   }
   return result(grades, notes);
+}
+
+/** The course's solution notebook of each lesson, prepared as the sandbox runs it. */
+const solutionPrograms = new Map<string, Promise<Program>>();
+
+/** The folder of the course's solution notebooks (the autograder ships the lesson's own). */
+export const SOLUTIONS_DIR = "solutions";
+
+/**
+ * The cells of the course's solution notebook that define `names` (the last cell that declares each), to run
+ * after a submission's cells: in the kernel's REPL mode they replace the submission's functions of those names.
+ * Throws when the course's files lack them (an installation problem, not the submission's).
+ */
+async function courseVersions(lesson: string, exercises: string[], names: string[]): Promise<Program["cells"]> {
+  if (!solutionPrograms.has(lesson)) {
+    solutionPrograms.set(
+      lesson,
+      (async () => {
+        const dir = join(ROOT, SOLUTIONS_DIR);
+        for await (const e of Deno.readDir(dir)) {
+          if (e.name.startsWith(`${lesson}-`) && e.name.endsWith(".ipynb")) {
+            return notebookProgram(await readNotebook(join(dir, e.name)));
+          }
+        }
+        throw new Error(`no solution notebook of lesson ${lesson} in ${dir}`);
+      })(),
+    );
+  }
+  const program = await solutionPrograms.get(lesson)!;
+  const declares = (js: string, n: string) => new RegExp(`(?<![\\w$])function\\s+${n}\\s*\\(`).test(js);
+  const cells: Program["cells"] = [];
+  for (const name of names) {
+    const cell = program.cells.findLast((c) => declares(c.js, name));
+    if (!cell) throw new Error(`the solution notebook of lesson ${lesson} does not define ${name}`);
+    // The course's cell must replace only what it is run for: never the exercise being judged, nor another.
+    const others = exercises.filter((n) => !names.includes(n) && declares(cell.js, n));
+    if (others.length) {
+      throw new Error(`the solution cell that defines ${name} (lesson ${lesson}) also defines ${others.join(", ")}`);
+    }
+    cells.push({ cell: 100_000 + cell.cell, js: cell.js });
+  }
+  return cells;
+}
+
+/**
+ * Grades exercise `name` again, in a fresh sandbox, with the course's own versions of `broken` (exercises it may
+ * call that did not pass their own checks) run after the submission's cells, so that `name` is judged by itself:
+ * full points if it then passes its visible and hidden cases, else its own verdict (0 points). The notebook's
+ * check keeps its points "for now" instead (core.ts): there is no course version in the student's notebook.
+ *
+ * Nothing computed in that sandbox is echoed: the message names the failing case and its likely cause, not what
+ * the function returned or threw (it ran next to the course's code, which students must not read back).
+ */
+async function withCourseVersions(
+  lesson: string,
+  name: string,
+  broken: string[],
+  cells: Program["cells"],
+  options: GradeOptions,
+): Promise<ExerciseGrade> {
+  const exercises = exercisesByLesson[lesson];
+  const exercise = exercises[name];
+  const versions = await courseVersions(lesson, Object.keys(exercises), broken);
+  const named = broken.map((u) => `${u} (exercise ${exercises[u].number})`).join(" and ");
+  const which = broken.length > 1 ? "do not pass their" : "does not pass its";
+  const context = `graded again with the course's own ${named} in place of yours, which ${which} own check`;
+  const hidden = hiddenCases[lesson]?.[name] ?? [];
+  const items: Item[] = [{ exercise: name, phase: "visible" }];
+  if (hidden.length) items.push({ exercise: name, phase: "hidden" });
+  tf.engine().startScope();
+  const hiddenArgs = [
+    null,
+    ...(hidden.length ? [hidden.map((c) => (c.args() as unknown[]).map((a) => toWire(a)))] : []),
+  ];
+  tf.engine().endScope();
+  let visible: { grade: ExerciseGrade; result: CheckResult } | undefined;
+  const outcome = await runSandbox(
+    {
+      lesson,
+      backend: options.backend,
+      cells: [...cells, ...versions],
+      items,
+      hiddenArgs,
+      chooseHidden: async (done) => {
+        const report = done.get(0);
+        if (report && !visible) visible = await replayVisible(exercise, report, new Map(), options, undefined);
+        return visible?.grade.status === "passed" && hidden.length ? [1] : [];
+      },
+    },
+    options.limits,
+    options.dirs,
+  );
+  const failed = (message: string, extra: Partial<ExerciseGrade> = {}): ExerciseGrade => ({
+    exercise: exercise.id,
+    name,
+    points: 0,
+    maxPoints: exercise.points,
+    status: "failed",
+    message: `${context}: ${message}`,
+    ...extra,
+  });
+  if (outcome.cellErrors?.some((e) => e.cell >= 100_000)) {
+    return failed(
+      `the notebook's own declarations kept the course's version from replacing yours, so ${name} ` +
+        "could not be judged by itself",
+    );
+  }
+  const report = outcome.done.get(0);
+  if (report && !visible) visible = await replayVisible(exercise, report, new Map(), options, undefined);
+  if (!visible) {
+    const stop = outcome.stop;
+    return {
+      ...failed(stop ? `the submission ${stopText(stop, options.limits)}` : "it was not reported"),
+      status: "error",
+    };
+  }
+  const r = visible.result;
+  if (r.status !== "passed") {
+    if (r.status === "not-implemented") return failed("not implemented");
+    const f = r.failure!;
+    const own = f.message.startsWith("threw ") || f.message.startsWith("the result could not be read")
+      ? undefined
+      : f.diagnosis;
+    return failed(
+      `${name} still fails case ${f.case}${own ? `; likely cause: ${own}` : ""} (what it returned there is not ` +
+        `shown: it ran with the course's code; fix ${broken.join(" and ")}, then run the notebook's check to see it)`,
+    );
+  }
+  if (hidden.length) {
+    const report = outcome.done.get(1);
+    const passed = report && (await replayCases({ ...exercise, cases: hidden, after: undefined }, report)).status ===
+        "passed";
+    if (!passed) return failed("passed the visible cases but not the hidden cases", { hidden: "failed" });
+  }
+  return {
+    ...visible.grade,
+    ...(hidden.length ? { hidden: "passed" as const } : {}),
+    message: `${context}, and passed: that mistake is charged there, once`,
+  };
 }
 
 /** Parses notebook JSON into the fields the grader uses (code cells' sources as strings). */
