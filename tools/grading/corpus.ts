@@ -959,7 +959,7 @@ export function hostileCases(places: Places): Case[] {
         put(dir, student, lessonFile("04"), await lesson04({ brokenA: true, viaA: true, wrongB: true })),
       expect: {
         points: { softmaxWithTemperature: 0, temperatureForMaxWeight: 0 },
-        messages: { temperatureForMaxWeight: "likely cause: your answer is 1/τ" },
+        messages: { temperatureForMaxWeight: "likely cause: you found τ for softmax(z·τ) (your answer is 1/τ)" },
       },
     },
     {
