@@ -912,7 +912,7 @@ export function hostileCases(places: Places): Case[] {
         await put(dir, "odd-entries/.ipynb_checkpoints", "01-weighted-sums-checkpoint.ipynb", await lesson01());
         await Deno.mkdir(join(dir, "odd-entries", "02-queries-keys-values.ipynb"));
         await Deno.writeTextFile(join(dir, "odd-entries", "notes.txt"), "my notes");
-        await put(dir, "odd-entries", "09-later.ipynb", await lesson01());
+        await put(dir, "odd-entries", "99-later.ipynb", await lesson01());
         await put(dir, "odd-entries", "03-a\nb.ipynb", await lesson01());
       },
       expect: {
@@ -920,7 +920,7 @@ export function hostileCases(places: Places): Case[] {
           ["odd-entries/.ipynb_checkpoints", "hidden entry"],
           ["odd-entries/02-queries-keys-values.ipynb", "a folder"],
           ["odd-entries/notes.txt", "not a lesson notebook"],
-          ["odd-entries/09-later.ipynb", "no graded exercises"],
+          ["odd-entries/99-later.ipynb", "no graded exercises"],
           ["odd-entries/03-a\\u000ab.ipynb", "control character"],
         ],
       },
