@@ -213,6 +213,7 @@ export async function gradeSubmission(sub: Submission, options: GradeOptions, ha
   // A mistake is charged once, and every exercise is judged: one that failed while an exercise it may call
   // (`uses`) has not passed is graded again with the course's own version of that one (see withCourseVersions).
   const regraded = new Map<string, ExerciseGrade>();
+  const regradeNotes: string[] = [];
   const visibleIndex = (n: string) => items.findIndex((it) => it.exercise === n && it.phase === "visible");
   for (const name of names) {
     if (charged.has(visibleIndex(name)) || (await visibleGrade(name))?.status !== "failed") continue;
@@ -223,8 +224,16 @@ export async function gradeSubmission(sub: Submission, options: GradeOptions, ha
       if (charged.has(visibleIndex(u)) || (await visibleGrade(u))?.status !== "passed") broken.push(u);
     }
     if (!broken.length) continue;
+    const versions = await courseVersions(sub.lesson, names, broken).catch((err: Error) => err);
+    if (versions instanceof Error) {
+      // An installation without solutions/ (a problem of the grader, not the submission): the notebook's rule.
+      regradeNotes.push(
+        `${name} was not graded again with the course's own ${broken.join(" and ")} (${versions.message})`,
+      );
+      continue;
+    }
     sandboxes++;
-    regraded.set(name, await withCourseVersions(sub.lesson, name, broken, program.cells, options));
+    regraded.set(name, await withCourseVersions(sub.lesson, name, broken, versions, program.cells, options));
   }
 
   const grades: ExerciseGrade[] = [];
@@ -268,7 +277,7 @@ export async function gradeSubmission(sub: Submission, options: GradeOptions, ha
     }
     grades.push(grade);
   }
-  const notes: string[] = [];
+  const notes: string[] = [...regradeNotes];
   const problems = [...program.unparsable, ...(cellErrors ?? [])].sort((a, b) => a.cell - b.cell);
   if (problems.length && !loadStop) {
     notes.push(
@@ -290,7 +299,7 @@ export const SOLUTIONS_DIR = "solutions";
 /**
  * The cells of the course's solution notebook that define `names` (the last cell that declares each), to run
  * after a submission's cells: in the kernel's REPL mode they replace the submission's functions of those names.
- * Throws when the course's files lack them (an installation problem, not the submission's).
+ * Rejects when the course's files lack them (an installation problem, not the submission's).
  */
 async function courseVersions(lesson: string, exercises: string[], names: string[]): Promise<Program["cells"]> {
   if (!solutionPrograms.has(lesson)) {
@@ -336,12 +345,12 @@ async function withCourseVersions(
   lesson: string,
   name: string,
   broken: string[],
+  versions: Program["cells"],
   cells: Program["cells"],
   options: GradeOptions,
 ): Promise<ExerciseGrade> {
   const exercises = exercisesByLesson[lesson];
   const exercise = exercises[name];
-  const versions = await courseVersions(lesson, Object.keys(exercises), broken);
   const named = broken.map((u) => `${u} (exercise ${exercises[u].number})`).join(" and ");
   const which = broken.length > 1 ? "do not pass their" : "does not pass its";
   const context = `graded again with the course's own ${named} in place of yours, which ${which} own check`;
