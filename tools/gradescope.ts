@@ -8,8 +8,10 @@
  * backend and the hidden tests' visibility), `requirements-deno.txt` (Deno from PyPI, pinned by hash) and
  * `course/`: deno.json and deno.lock, lib/ and datasets/ (without tests), the grader (the modules its entry points
  * import, found by following their relative imports) and the lesson's exercise notebook, which setup.sh grades
- * once as a check. No solutions. The hidden cases are inside (the grader needs them): give the
- * zip to Gradescope only, never to students.
+ * once as a check. Of the solutions, only the cells that define the exercises another one `uses`
+ * (`course/solutions/<notebook>`, for lessons that have such: the grader judges a later exercise again with the
+ * course's version of the earlier one, grade_notebook.ts `withCourseVersions`; its sandbox cannot read them). The
+ * hidden cases are inside too (the grader needs them): give the zip to Gradescope only, never to students.
  *
  * On Gradescope the notebook is graded by tools/grading/gradescope.ts, i.e. by grade_notebook.ts as `deno task
  * grade` grades it: the same sandbox, permissions, limits and pinned backend. setup.sh installs Deno and the npm
@@ -20,7 +22,9 @@ import { basename, join, posix, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { courseFiles } from "./bundle.ts";
 import { courseNotebooks, DEFAULT_BACKEND, DEFAULT_LIMITS, GRADING_BACKENDS } from "./grading/grade.ts";
+import { regradeNames } from "./grading/grade_notebook.ts";
 import { type AutograderConfig, checkConfig, VISIBILITIES, type Visibility } from "./grading/gradescope.ts";
+import { readNotebook, serializeNotebook, sourceOf } from "./notebook.ts";
 import type { Limits } from "./grading/sandbox.ts";
 import { ROOT } from "./setup.ts";
 import { zipBytes, type ZipEntry } from "./zip.ts";
@@ -134,6 +138,15 @@ export async function autograderEntries(config: AutograderConfig): Promise<ZipEn
   for (const item of COURSE_ITEMS) for (const f of await courseFiles(item)) files.add(f);
   for (const rel of [...files].sort()) {
     entries.push({ path: `course/${rel}`, data: await Deno.readFile(join(ROOT, rel)) });
+  }
+  const used = regradeNames(config.lesson);
+  if (used.length) {
+    const nb = await readNotebook(join(ROOT, "solutions", config.notebook));
+    const defines = (src: string, n: string) => new RegExp(`(?<![\\w$])function\\s+${n}\\s*[(<]`).test(src);
+    nb.cells = nb.cells.filter((c) => c.cell_type === "code" && used.some((n) => defines(sourceOf(c), n)));
+    const missing = used.filter((n) => !nb.cells.some((c) => defines(sourceOf(c), n)));
+    if (missing.length) throw new Error(`solutions/${config.notebook} does not define ${missing.join(", ")}`);
+    entries.push(text(`course/solutions/${config.notebook}`, serializeNotebook(nb)));
   }
   return entries;
 }

@@ -8,7 +8,8 @@
 import { join } from "node:path";
 import { assert, assertEquals } from "../lib/_testing.ts";
 import { codeOf, secretRegions, squash } from "./_testing.ts";
-import { writeAutograders } from "./gradescope.ts";
+import { autograderEntries, writeAutograders } from "./gradescope.ts";
+import { DEFAULT_BACKEND, DEFAULT_LIMITS } from "./grading/grade.ts";
 import { LESSON01, lesson01 } from "./grading/corpus.ts";
 import { pickNotebook } from "./grading/gradescope.ts";
 import { serializeNotebook } from "./notebook.ts";
@@ -280,4 +281,36 @@ Deno.test({
       await Deno.remove(tmp, { recursive: true }).catch(() => {});
     }
   },
+});
+
+Deno.test("gradescope: a lesson whose exercises call earlier ones ships those earlier ones' solution cells only", async () => {
+  // The grader judges temperatureForMaxWeight again with the course's softmaxWithTemperature (grade_notebook.ts
+  // withCourseVersions), so lesson 04's zip holds that one cell of solutions/, and no other solution body.
+  const notebook = "04-scaling.ipynb";
+  const entries = await autograderEntries({
+    lesson: "04",
+    notebook,
+    backend: DEFAULT_BACKEND,
+    limits: DEFAULT_LIMITS,
+    hiddenVisibility: "after_published",
+  });
+  const solutions = entries.filter((e) => e.path.includes("solutions/"));
+  assertEquals(solutions.map((e) => e.path), [`course/solutions/${notebook}`]);
+  const cells = JSON.parse(new TextDecoder().decode(solutions[0].data)).cells as { source: string | string[] }[];
+  assertEquals(cells.length, 1);
+  const code = [cells[0].source].flat().join("");
+  assert(/function softmaxWithTemperature\(/.test(code), code);
+  const shipped = squash(code);
+  const inside = (await secretRegions()).filter((r) => shipped.includes(squash(r.join(""))));
+  assertEquals(inside.length, 1, "exactly one solution body (softmaxWithTemperature's)");
+  assert(inside[0].some((line) => line.includes("Math.max(...logits)")), inside[0].join("\n"));
+  // Lesson 01's exercises call none of each other: no solutions at all.
+  const l01 = await autograderEntries({
+    lesson: "01",
+    notebook: "01-weighted-sums.ipynb",
+    backend: DEFAULT_BACKEND,
+    limits: DEFAULT_LIMITS,
+    hiddenVisibility: "after_published",
+  });
+  assert(!l01.some((e) => e.path.includes("solutions/")));
 });

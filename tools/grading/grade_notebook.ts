@@ -290,6 +290,16 @@ export async function gradeSubmission(sub: Submission, options: GradeOptions, ha
   return result(grades, notes);
 }
 
+/**
+ * The exercises of `lesson` whose course versions a regrade may run (those some exercise `uses`): the autograder
+ * zip ships their cells of the solution notebook, and only those (tools/gradescope.ts).
+ */
+export function regradeNames(lesson: string): string[] {
+  const exercises = exercisesByLesson[lesson] ?? {};
+  const used = Object.values(exercises).flatMap((e) => e.uses ?? []);
+  return [...new Set(used)].filter((u) => exercises[u]).sort();
+}
+
 /** The course's solution notebook of each lesson, prepared as the sandbox runs it. */
 const solutionPrograms = new Map<string, Promise<Program>>();
 
