@@ -227,9 +227,10 @@ export async function gradeSubmission(sub: Submission, options: GradeOptions, ha
     const versions = await courseVersions(sub.lesson, names, broken).catch((err: Error) => err);
     if (versions instanceof Error) {
       // An installation without solutions/ (a problem of the grader, not the submission): the notebook's rule.
-      regradeNotes.push(
-        `${name} was not graded again with the course's own ${broken.join(" and ")} (${versions.message})`,
-      );
+      regradeNotes.push(options.relativize(
+        `${name} was not graded again with the course's own ${broken.join(" and ")}, so the notebook's rule ` +
+          `applies to it (the grader's installation lacks it: ${versions.message})`,
+      ));
       continue;
     }
     sandboxes++;
