@@ -65,7 +65,8 @@ async function sh(cmd: string, args: string[], env: Record<string, string> = {})
     stdout: "piped",
     stderr: "piped",
   }).output();
-  return { code: out.code, text: (decoder.decode(out.stdout) + decoder.decode(out.stderr)).trim() };
+  const stdout = decoder.decode(out.stdout);
+  return { code: out.code, stdout, text: (stdout + decoder.decode(out.stderr)).trim() };
 }
 
 const deno = (args: string[]) => sh(Deno.execPath(), args);
@@ -268,7 +269,9 @@ async function executeAll(kernel: Kernel): Promise<StepResult> {
     dir,
     ...notebooks.map(rel),
   ]);
-  const json = r.text.slice(r.text.indexOf("\n[") + 1 || r.text.indexOf("["));
+  // The report is the JSON array on stdout; stderr (progress, libtensorflow's log lines such as
+  // "port.cc:153] …") is never part of it.
+  const json = r.stdout.slice(r.stdout.indexOf("\n[") + 1 || r.stdout.indexOf("["));
   let reports: NotebookReport[];
   try {
     reports = JSON.parse(json.slice(0, json.lastIndexOf("]") + 1));
