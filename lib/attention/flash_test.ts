@@ -37,6 +37,27 @@ for (const backend of TEST_BACKENDS) {
   });
 }
 
+for (const backend of TEST_BACKENDS) {
+  Deno.test(`flashAttention() with its default tiles matches the naive loop across tile edges (${backend})`, async () => {
+    await initBackend({ backend, print: false });
+    const r = rng("flash-default-tiles");
+    // Default query tiles: 512 rows at S = 600 (two tiles, the second of 88), 256 at S = 3000 (12 tiles, the last
+    // of 184 rows); causal with S > T reads K in rows on the BLAS backends and as Kᵀ elsewhere.
+    for (const [T, S, D, causal] of [[600, 600, 8, true], [600, 600, 8, false], [700, 3000, 4, true]] as const) {
+      const [qa, ka, va] = [r.normalArray(T * D), r.normalArray(S * D), r.normalArray(S * D)];
+      const twin = naiveAttention(qa, ka, va, T, S, D, D, (i, j) => !causal || j <= i + S - T).out;
+      const [q, k, v] = [f32(qa, [T, D]), f32(ka, [S, D]), f32(va, [S, D])];
+      const before = tf.memory().numTensors;
+      const out = flashAttention(q, k, v, { causal });
+      const err = maxAbsDiff(out.dataSync(), twin);
+      assert(err < TOL, `T=${T} S=${S} causal=${causal} default tiles: error ${err}`);
+      out.dispose();
+      assertEquals(tf.memory().numTensors, before, "flashAttention() leaked tensors");
+      tf.dispose([q, k, v]);
+    }
+  });
+}
+
 Deno.test("flashAttention() equals attention() on batches, huge logits, NaN and fully masked rows", async () => {
   await initBackend({ backend: "cpu", print: false });
   const r = rng("flash-edge");
