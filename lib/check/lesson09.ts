@@ -5,7 +5,7 @@
  * numbers and counts name the mistake whose locked value they equal. Every cause reads "you did X; the rule is Y".
  * No reference solution is shipped.
  *
- * Misconceptions named (lesson 09's list): one seed is enough (choosing by the best seed); asymptotically faster is
+ * Misconceptions named (lesson 09's list): one seed is enough (choosing by the best or the first seed); asymptotically faster is
  * faster at the lengths in use (a crossover at T = 1); local attention reaches the whole sequence in one layer;
  * linear attention's weights are softmax weights.
  * @module
@@ -33,7 +33,7 @@ type ChooseArgs = [
   maxMiB: number,
 ];
 /** Named mistakes of the choice. */
-export type ChooseMistake = "bestSeed" | "ignoresMemory" | "ignoresLatency" | "fastestFit";
+export type ChooseMistake = "bestSeed" | "oneSeed" | "ignoresMemory" | "ignoresLatency" | "fastestFit";
 
 /** A locked choice and the choices of named mistakes ("null" when a mistake chooses none). */
 export interface ChooseCase {
@@ -48,6 +48,8 @@ export interface ChooseCase {
 const CHOOSE_CAUSES: Record<ChooseMistake, string> = {
   bestSeed: "you ranked the kernels by their best seed; the rule: rank by the mean over seeds — one lucky seed is " +
     "not the kernel (one seed is not enough: the spread is part of the result)",
+  oneSeed: "you ranked the kernels by one seed (the first); the rule: rank by the mean over seeds — another seed " +
+    "can reverse the order (one seed is not enough: the spread is part of the result)",
   ignoresMemory: "you chose a kernel over the memory budget; the rule: a kernel qualifies only with ms ≤ maxMs " +
     "and MiB ≤ maxMiB, then the most accurate qualifying one wins",
   ignoresLatency: "you chose a kernel over the latency budget; the rule: a kernel qualifies only with ms ≤ maxMs " +

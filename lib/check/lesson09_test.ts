@@ -20,7 +20,13 @@ function choose(...[k, acc, ms, mib, maxMs, maxMiB, bug]: [...ChooseArgs, string
   const fits = rows.filter((r) => (bug === "latency" || r.ms <= maxMs) && (bug === "memory" || r.mib <= maxMiB));
   const score = (
     r: KernelRow,
-  ) => (bug === "best" ? Math.max(...r.accuracies) : bug === "fastest" ? -r.ms : mean(r.accuracies));
+  ) => (bug === "best"
+    ? Math.max(...r.accuracies)
+    : bug === "first"
+    ? r.accuracies[0]
+    : bug === "fastest"
+    ? -r.ms
+    : mean(r.accuracies));
   return fits.sort((a, b) => score(b) - score(a) || a.ms - b.ms)[0]?.kernel ?? null;
 }
 /** The same, written as one pass over the indices that keeps the best so far. */
@@ -125,6 +131,7 @@ Deno.test("lesson 09: the reference answers, written two ways, pass the visible 
 Deno.test("lesson 09: each named mistake is diagnosed", async () => {
   const planted: [keyof typeof ex, unknown, string][] = [
     ["chooseKernel", (...a: ChooseArgs) => choose(...a, "best"), "best seed"],
+    ["chooseKernel", (...a: ChooseArgs) => choose(...a, "first"), "one seed (the first)"],
     ["chooseKernel", (...a: ChooseArgs) => choose(...a, "memory"), "over the memory budget"],
     ["chooseKernel", (...a: ChooseArgs) => choose(...a, "latency"), "over the latency budget"],
     ["chooseKernel", (...a: ChooseArgs) => choose(...a, "fastest"), "the fastest kernel"],

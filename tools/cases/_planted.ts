@@ -1,6 +1,6 @@
 /**
  * The planted set's entry type and the two ways to write an entry (tools/cases/planted.ts for lessons 01–04,
- * planted_late.ts for lessons 05–08).
+ * planted_late.ts for lessons 05–09).
  * @module
  */
 
@@ -8,7 +8,7 @@
 export interface Planted {
   /** Unique, also the student folder name in the grader's run. */
   id: string;
-  lesson: "01" | "02" | "03" | "04" | "05" | "06" | "07" | "08";
+  lesson: "01" | "02" | "03" | "04" | "05" | "06" | "07" | "08" | "09";
   /** The exercise (function) it replaces. */
   name: string;
   /** A mistake, or a correct solution written another way. */

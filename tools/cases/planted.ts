@@ -1,8 +1,8 @@
 /**
- * The planted set of issue 10: realistic student mistakes in the exercises of lessons 01–04 (here) and 05–08
+ * The planted set of issue 10: realistic student mistakes in the exercises of lessons 01–04 (here) and 05–09
  * (planted_late.ts), each with the cause its check should name, and correct solutions written differently from
  * the reference (chained tensor methods, tf.einsum, loops, other reshapes), as the function declarations a
- * student would type into the exercise notebook. tools/cases/planted_test.ts runs every entry through the
+ * student would type into the exercise notebook (lesson 09 too, in planted_late.ts). tools/cases/planted_test.ts runs every entry through the
  * notebook's checks and through the grader. `deno run -A tools/cases/planted.ts [lesson …]` prints the tally of
  * the notebook's checks, one line per entry.
  * @module
@@ -14,7 +14,7 @@ import { extractSubmission } from "../grading/program.ts";
 import { type Notebook, readNotebook, sourceOf, toSourceLines, writeNotebook } from "../notebook.ts";
 import { ROOT } from "../setup.ts";
 import { bug, correct, type Planted } from "./_planted.ts";
-import { LESSON05, LESSON06, LESSON07, LESSON08 } from "./planted_late.ts";
+import { LESSON05, LESSON06, LESSON07, LESSON08, LESSON09 } from "./planted_late.ts";
 
 export type { Planted } from "./_planted.ts";
 
@@ -907,6 +907,7 @@ export const PLANTED: Planted[] = [
   ...LESSON06,
   ...LESSON07,
   ...LESSON08,
+  ...LESSON09,
 ];
 
 const SOLUTIONS: Record<Planted["lesson"], string> = {
@@ -918,6 +919,7 @@ const SOLUTIONS: Record<Planted["lesson"], string> = {
   "06": "06-rank-decay-jl-linformer.ipynb",
   "07": "07-linear-attention.ipynb",
   "08": "08-sparse-and-learned-patterns.ipynb",
+  "09": "09-long-range-arena.ipynb",
 };
 
 /** Replaces the declaration of function `name` (up to its closing brace at the start of a line) in a notebook. */

@@ -1,5 +1,5 @@
 /**
- * The planted set of lessons 05–08 (see planted.ts): realistic mistakes in each exercise, with the cause its check
+ * The planted set of lessons 05–09 (see planted.ts): realistic mistakes in each exercise, with the cause its check
  * should name, and correct solutions written differently from the reference, as a student types them into the
  * exercise notebook (whose set-up cell imports attention, numericalRank, singularValues, rng and tf).
  * @module
@@ -1350,5 +1350,236 @@ export const LESSON08: Planted[] = [
     while (chosen.size < n) chosen.add(r.int(T));
     return [...chosen];
   });`),
+  ),
+];
+
+// ---------------------------------------------------------------- lesson 09
+
+const choose09 = (body: string) =>
+  `function chooseKernel(
+  kernels: string[],
+  accuracies: number[][],
+  ms: number[],
+  mib: number[],
+  maxMs: number,
+  maxMiB: number,
+): string | null {\n${body}\n}`;
+/** A chooseKernel that filters with `fits`, scores with `score` and breaks ties with `tie`. */
+const chooseWith = (
+  { fits = "ms[i] <= maxMs && mib[i] <= maxMiB", score = "mean(accuracies[i])", tie = "ms[a] - ms[b]" } = {},
+) =>
+  choose09(`  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  let best: number | null = null;
+  for (let i = 0; i < kernels.length; i++) {
+    if (!(${fits})) continue;
+    if (best === null) { best = i; continue; }
+    const a = i, b = best;
+    const sa = ((i: number) => ${score})(a), sb = ((i: number) => ${score})(b);
+    if (sa > sb || (sa === sb && (${tie}) < 0)) best = i;
+  }
+  return best === null ? null : kernels[best];`);
+const reach09 = (body: string) =>
+  `function reachAccuracy(T: number, block: number, window: number, layers: number, values: number): number {\n${body}\n}`;
+const entropy09 = (body: string) => `function linearEntropy(n: number, r: number): number {\n${body}\n}`;
+const listops09 = (body: string) => `function evaluateListOps(tokens: string[]): number {\n${body}\n}`;
+/** A recursive ListOps evaluator with the MED and SM rules swapped in. */
+const listopsWith = (
+  { med = "s.length % 2 ? s[m] : Math.floor((s[m - 1] + s[m]) / 2)", sm = "a.reduce((x, y) => x + y, 0) % 10" } = {},
+) =>
+  listops09(`  let at = 0;
+  const value = (): number => {
+    const t = tokens[at++];
+    if (!t.startsWith("[")) return Number(t);
+    const a: number[] = [];
+    while (tokens[at] !== "]") a.push(value());
+    at++; // the "]"
+    const s = [...a].sort((x, y) => x - y), m = Math.floor(s.length / 2);
+    switch (t) {
+      case "[MIN": return Math.min(...a);
+      case "[MAX": return Math.max(...a);
+      case "[SM": return ${sm};
+      default: return ${med};
+    }
+  };
+  return value();`);
+const crossover09 = (body: string) =>
+  `function crossoverLength(alpha: number, beta: number, gamma: number): number {\n${body}\n}`;
+
+export const LESSON09: Planted[] = [
+  bug(
+    "09",
+    "chooseKernel",
+    "best-seed",
+    "you ranked the kernels by their best seed",
+    chooseWith({ score: "Math.max(...accuracies[i])" }),
+  ),
+  bug(
+    "09",
+    "chooseKernel",
+    "no-memory",
+    "you chose a kernel over the memory budget",
+    chooseWith({ fits: "ms[i] <= maxMs" }),
+  ),
+  bug(
+    "09",
+    "chooseKernel",
+    "no-latency",
+    "you chose a kernel over the latency budget",
+    chooseWith({ fits: "mib[i] <= maxMiB" }),
+  ),
+  bug(
+    "09",
+    "chooseKernel",
+    "fastest",
+    "you chose the fastest kernel within the budgets",
+    chooseWith({ score: "-ms[i]" }),
+  ),
+  bug(
+    "09",
+    "chooseKernel",
+    "first-seed",
+    "you ranked the kernels by one seed (the first)",
+    chooseWith({ score: "accuracies[i][0]" }),
+  ),
+  correct(
+    "09",
+    "chooseKernel",
+    "sort",
+    choose09(`  const avg = accuracies.map((a) => a.reduce((s, x) => s + x) / a.length);
+  const order = kernels.map((k, i) => ({ k, i })).filter(({ i }) => ms[i] <= maxMs && mib[i] <= maxMiB)
+    .sort((x, y) => avg[y.i] - avg[x.i] || ms[x.i] - ms[y.i]);
+  return order[0]?.k ?? null;`),
+  ),
+  bug(
+    "09",
+    "reachAccuracy",
+    "no-guess",
+    "you returned only the share of positions the query sees",
+    reach09(`  const q = Math.floor((T - 1) / block), first = Math.max(0, q - layers * window);
+  let seen = 0;
+  for (let j = 0; j < T - 1; j++) if (Math.floor(j / block) >= first) seen++;
+  return seen / (T - 1);`),
+  ),
+  bug(
+    "09",
+    "reachAccuracy",
+    "one-layer",
+    "you let the window reach as far in L layers as in one",
+    reach09(`  const q = Math.floor((T - 1) / block), first = Math.max(0, q - window);
+  let seen = 0;
+  for (let j = 0; j < T - 1; j++) if (Math.floor(j / block) >= first) seen++;
+  const p = seen / (T - 1);
+  return p + (1 - p) / values;`),
+  ),
+  bug(
+    "09",
+    "reachAccuracy",
+    "counts-query",
+    "you counted the QUERY position as a place the mark could be",
+    reach09(`  const q = Math.floor((T - 1) / block), first = Math.max(0, q - layers * window);
+  let seen = 0;
+  for (let j = 0; j < T; j++) if (Math.floor(j / block) >= first) seen++;
+  const p = seen / T;
+  return p + (1 - p) / values;`),
+  ),
+  bug(
+    "09",
+    "reachAccuracy",
+    "tokens",
+    "you read the window as a radius in tokens",
+    reach09(`  let seen = 0;
+  for (let j = 0; j < T - 1; j++) if (T - 1 - j <= layers * window) seen++;
+  const p = seen / (T - 1);
+  return p + (1 - p) / values;`),
+  ),
+  correct(
+    "09",
+    "reachAccuracy",
+    "closed-form",
+    reach09(`  const q = Math.floor((T - 1) / block);
+  const first = Math.max(0, q - layers * window) * block; // first position reached
+  const p = (T - 1 - first) / (T - 1);
+  return p + (1 - p) / values;`),
+  ),
+  bug(
+    "09",
+    "linearEntropy",
+    "bits",
+    "you measured the entropy in bits",
+    entropy09(`  const w = r / (r + n - 1), o = 1 / (r + n - 1);
+  return -(w * Math.log2(w) + (n - 1) * o * Math.log2(o));`),
+  ),
+  bug(
+    "09",
+    "linearEntropy",
+    "softmax",
+    "you turned the ratio r into softmax weights",
+    entropy09(`  const z = Math.exp(r) + n - 1, w = Math.exp(r) / z, o = 1 / z;
+  return -(w * Math.log(w) + (n - 1) * o * Math.log(o));`),
+  ),
+  bug(
+    "09",
+    "linearEntropy",
+    "others-only",
+    "you summed −w·ln w over the n − 1 other keys only",
+    entropy09(`  const o = 1 / (r + n - 1);
+  return -(n - 1) * o * Math.log(o);`),
+  ),
+  correct(
+    "09",
+    "linearEntropy",
+    "loop",
+    entropy09(`  const weights = Array.from({ length: n }, (_, j) => (j === 0 ? r : 1) / (r + n - 1));
+  return weights.reduce((h, w) => h - (w > 0 ? w * Math.log(w) : 0), 0);`),
+  ),
+  bug(
+    "09",
+    "evaluateListOps",
+    "med-round",
+    "you rounded the median of an even count to the nearest integer",
+    listopsWith({ med: "s.length % 2 ? s[m] : Math.round((s[m - 1] + s[m]) / 2)" }),
+  ),
+  bug(
+    "09",
+    "evaluateListOps",
+    "med-unsorted",
+    "you took the middle of the arguments as written",
+    listopsWith({ med: "a.length % 2 ? a[m] : Math.floor((a[m - 1] + a[m]) / 2)" }),
+  ),
+  bug(
+    "09",
+    "evaluateListOps",
+    "sm-no-mod",
+    "you returned the plain sum for SM",
+    listopsWith({ sm: "a.reduce((x, y) => x + y, 0)" }),
+  ),
+  bug(
+    "09",
+    "evaluateListOps",
+    "med-mean",
+    "you took the mean of all the arguments for MED",
+    listopsWith({ med: "Math.floor(a.reduce((x, y) => x + y, 0) / a.length)" }),
+  ),
+  correct("09", "evaluateListOps", "recursive", listopsWith()),
+  bug("09", "crossoverLength", "always", "you answered T = 1", crossover09("  return 1;")),
+  bug(
+    "09",
+    "crossoverLength",
+    "no-beta",
+    "you dropped dense attention's linear term",
+    crossover09("  return Math.max(1, Math.floor(gamma / alpha) + 1);"),
+  ),
+  bug(
+    "09",
+    "crossoverLength",
+    "not-strict",
+    "you returned the length where both cost the same",
+    crossover09("  return gamma < beta ? 1 : Math.max(1, Math.ceil((gamma - beta) / alpha));"),
+  ),
+  correct(
+    "09",
+    "crossoverLength",
+    "search",
+    crossover09("  let T = 1;\n  while (!(gamma * T < alpha * T * T + beta * T)) T++;\n  return T;"),
   ),
 ];
