@@ -4,7 +4,8 @@ Usage: run_notebooks.py --kernel NAME [--timeout S] [--save-dir DIR] NOTEBOOK...
 
 Prints one JSON document on stdout: for each notebook its path, code cells,
 seconds, the backend line it printed, its errors (cell index, error name,
-message, traceback) and the check results it displayed. Notebooks run in the
+message, traceback), the check results it displayed and the cells that showed
+a value as an execute_result (a cell's last expression). Notebooks run in the
 folder they live in, as JupyterLab runs them. The files are never modified;
 with --save-dir, executed copies are written there (for debugging).
 """
@@ -156,7 +157,15 @@ def run_one(path, kernel, timeout, save_dir):
         fatal = str(err)
     seconds = time.perf_counter() - start
 
-    report = {"path": path, "cells": 0, "seconds": round(seconds, 2), "backend": None, "errors": [], "checks": []}
+    report = {
+        "path": path,
+        "cells": 0,
+        "seconds": round(seconds, 2),
+        "backend": None,
+        "errors": [],
+        "checks": [],
+        "results": [],
+    }
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
@@ -172,6 +181,8 @@ def run_one(path, kernel, timeout, save_dir):
             match = BACKEND_LINE.search(text_of(output))
             if match and report["backend"] is None:
                 report["backend"] = match.group(0).strip()
+            if output.get("output_type") == "execute_result" and index not in report["results"]:
+                report["results"].append(index)
             check = output.get("data", {}).get(CHECK_MIME)
             if check is not None:
                 report["checks"].append({"cell": index, **check})

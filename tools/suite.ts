@@ -36,6 +36,8 @@ interface NotebookReport {
   seconds: number;
   backend: string | null;
   errors: { cell: number | null; ename: string; evalue: string; traceback: string }[];
+  /** Cells that showed a value as an execute_result (their last expression). */
+  results?: number[];
   checks: {
     cell: number;
     name: string;
@@ -289,6 +291,17 @@ async function executeAll(kernel: Kernel): Promise<StepResult> {
       );
     }
     if (!nb.backend) problems.push(`${nb.path}: printed no backend line (call initBackend() in its first code cell)`);
+    // Deno's kernel (2.9.6) may send a cell's execute_result after the cell reports idle, and JupyterLab's Run All
+    // then shows it under the next cell: lessons display figures and tables with `await show(…)` instead.
+    if (kernel === "deno") {
+      for (const cell of nb.results ?? []) {
+        problems.push(
+          `${nb.path}, cell ${cell}: shows its last expression's value (an execute_result), which JupyterLab's ` +
+            "Run All can place under the next cell on Deno's kernel: display it with `await show(…)`, or end the " +
+            "cell with a statement instead of a value",
+        );
+      }
+    }
     // Validation: every check passes on solutions/ and reports "not implemented" on exercises/.
     const folder = nb.path.split("/")[0];
     for (const c of nb.checks) {
