@@ -114,3 +114,18 @@ Deno.test("paretoFront() keeps the points nothing beats on both speed and score,
   assertEquals(paretoFront([{ ms: 1, score: 0.5 }, { ms: 1, score: 0.5 }]), [0, 1]); // ties beat nothing
   assertEquals(paretoFront([]), []);
 });
+
+Deno.test("runLra() does not measure a length whose predicted peak is over config.maxPeakBytes, and says why", async () => {
+  const c = { ...tiny(), kernels: ["softmax" as const], trainLengths: [], sweepLengths: [8, 16, 32] };
+  const free = await runLra(c, selectiveCopyTask(), { progress: false });
+  assertEquals(free.costs.map((x) => x.error ?? "measured"), ["measured", "measured", "measured"]);
+  // A limit between the peaks measured at T = 8 and what T = 16 is predicted to need (×4, growth T² at first).
+  const at8 = free.costs[0].peakBytes;
+  const capped = await runLra({ ...c, maxPeakBytes: 2 * at8 }, selectiveCopyTask(), { progress: false });
+  assertEquals(capped.costs[0].peakBytes, at8);
+  for (const x of capped.costs.slice(1)) {
+    assert(Number.isNaN(x.trainStepMs) && Number.isNaN(x.peakBytes), JSON.stringify(x));
+    assert(x.error?.startsWith("not measured: a training step would hold about"), x.error);
+    assert(x.error?.includes("at T = 8") && x.error.includes("config.maxPeakBytes"), x.error);
+  }
+});
