@@ -74,15 +74,17 @@ export function attention(
     // Scale the queries, not the scores: T·D multiplications instead of T·S.
     let scores = tf.matMul(tf.mul(q, scale), kT); // [..., T, S]
     const blocked = maskToBlocked(options, T, S); // [..., T, S] true = drop
-    if (blocked) scores = tf.where(blocked, tf.fill(scores.shape, -Infinity), scores);
+    // A row whose keys are all masked gets zero weights. Its scores stay finite (all −∞ would make softmax's
+    // output NaN there, and zeroing it afterwards still lets NaN into the gradient: 0 · NaN). A causal mask alone
+    // never empties a row (S ≥ T).
+    const empty = options.mask ? tf.broadcastTo(tf.all(blocked!, -1, true), scores.shape) : null; // [..., T, S]
+    if (blocked) {
+      const drop = empty ? tf.logicalAnd(blocked, tf.logicalNot(empty)) : blocked;
+      scores = tf.where(drop, tf.fill(scores.shape, -Infinity), scores);
+    }
     // softmax subtracts each row's max before exp (no overflow); one fused kernel on wasm and webgpu.
     let weights = tf.softmax(scores); // [..., T, S]
-    if (options.mask) {
-      // A row whose keys are all masked is all −∞: softmax gives NaN there; those rows get zero weights.
-      // (A causal mask alone never empties a row: S ≥ T.)
-      const empty = tf.all(blocked!, -1, true); // [..., T, 1]
-      weights = tf.where(tf.broadcastTo(empty, weights.shape), tf.zerosLike(weights), weights);
-    }
+    if (empty) weights = tf.where(empty, tf.zerosLike(weights), weights);
     const output = tf.matMul(weights, v); // [..., T, Dv]
     return { output, weights };
   });

@@ -64,6 +64,14 @@ for (const backend of TEST_BACKENDS) {
     assert(Math.abs(w[0][0][3][4] - 1) < 1e-7, `one visible key: weight ${w[0][0][3][4]}`); // 1 − 2⁻²⁴ on tensorflow
     assertEquals([w[0][0][2][1], w[0][0][2][3]], [0, 0]);
 
+    // …and its gradient is finite: zero through the empty row, the unmasked rows' own elsewhere (a NaN here made
+    // lesson 09's clustered kernel diverge whenever a query's cluster held no key).
+    const loss = (x: tf.Tensor) => tf.sum(attention(x, k, v, { mask }).output);
+    const grad = tf.grad(loss)(q).arraySync() as number[][][][];
+    assert(grad.flat(3).every(Number.isFinite), "NaN or ∞ in the gradient of a masked attention");
+    assertEquals(grad[0][0][1], new Array(8).fill(0));
+    assert(grad[0][0][0].some((g) => g !== 0), "the unmasked row has a gradient");
+
     // Additive -Infinity masks equal boolean masks.
     const additive = tf.where(mask, tf.zeros([4, 5]), tf.fill([4, 5], -Infinity));
     const viaAdditive = attention(q, k, v, { mask: additive });

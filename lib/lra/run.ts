@@ -17,7 +17,7 @@ import { LRA_KERNELS, type LraKernel, type LraKernelSettings, lraModel } from ".
 import { courseRoot, jsonFiles, readTextOrUndefined, sha256, writeTextAtomic } from "./_cache.ts";
 
 /** Bumped when the runner's measurements change meaning, so older cached results are not reused. */
-export const LRA_VERSION = 1;
+export const LRA_VERSION = 2;
 
 /**
  * A sequence-classification task of fixed length T, answered at the last position: the model's logits there are
