@@ -18,7 +18,7 @@ export interface FlashOptions {
   /**
    * Query rows per tile (default: as many as keep a tile of scores at 2^20 entries, 4 MiB, between 128 and 512
    * rows — 512 at S = 2048, 128 from S = 8192 on; on the native backend 512-row tiles ran 6% faster than 128-row
-   * ones at T = 2048 in `deno task bench`, the BLAS being more efficient on taller products).
+   * ones at T = 2048, timed interleaved in one process, the BLAS being more efficient on taller products).
    */
   blockQ?: number;
   /**
